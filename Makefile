@@ -1,0 +1,58 @@
+# Two commands do all the set-up on a fresh Debian machine:
+#   make demo   runs the bundled example notebook (window with a display, else serves + prints the URL)
+#   make test   installs what the tests need (system packages included) and runs them
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the tests drive: Chromium for pages, Xvfb for windows.
+SYSTEM_PACKAGES := chromium xvfb xauth
+
+.PHONY: demo test lint system-deps assets assets-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[demo]'
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.demo-installed
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/nbapp run examples/demo.ipynb $(ARGS)
+
+test: $(VENV)/.test-installed system-deps
+	$(BIN)/ruff check desktop tests bench
+	$(BIN)/ruff format --check desktop tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check desktop tests bench
+	$(BIN)/ruff format --check desktop tests bench
+	$(BIN)/mypy
+
+# The browser assets (MathJax, the widget bundle) are committed; this rebuilds them from
+# assets/js/package-lock.json, and assets-check fails if the committed copy differs.
+assets:
+	cd assets/js && npm ci --no-audit --no-fund && node build.mjs
+
+assets-check: assets
+	git diff --exit-code --stat -- assets/static/vendor
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,85 @@
+// The dashboard page: cells and status arrive as server-sent events, in notebook order.
+// A reload reconnects to the live session; nothing here can run code in the kernel.
+(function () {
+  "use strict";
+  const body = document.body;
+  const cells = document.getElementById("nbapp-cells");
+  const text = document.querySelector(".nbapp-status-text");
+  const fill = document.querySelector(".nbapp-progress-fill");
+  const restart = document.querySelector(".nbapp-restart");
+
+  function typeset(node) {
+    const mj = window.MathJax;
+    if (mj && mj.typesetPromise) {
+      mj.startup.promise.then(() => mj.typesetPromise([node])).catch((e) => console.warn(e));
+    } else {
+      window.addEventListener("load", () => typeset(node), { once: true });
+    }
+  }
+
+  // innerHTML does not run scripts; outputs such as Plotly's need theirs run, in order.
+  function runScripts(node) {
+    node.querySelectorAll("script").forEach((old) => {
+      const type = old.getAttribute("type");
+      if (type && !/javascript|module/.test(type)) return; // data blocks, e.g. widget views
+      const fresh = document.createElement("script");
+      for (const attr of old.attributes) fresh.setAttribute(attr.name, attr.value);
+      fresh.textContent = old.textContent;
+      old.replaceWith(fresh);
+    });
+  }
+
+  function showCell(index, html) {
+    let section = cells.querySelector(`section[data-cell-index="${index}"]`);
+    if (!section) {
+      section = document.createElement("section");
+      section.className = "nbapp-cell";
+      section.dataset.cellIndex = String(index);
+      const after = Array.from(cells.children).find((s) => Number(s.dataset.cellIndex) > index);
+      cells.insertBefore(section, after || null);
+    }
+    section.innerHTML = html;
+    runScripts(section);
+    typeset(section);
+    document.dispatchEvent(new CustomEvent("nbapp:cell", { detail: { index, element: section } }));
+  }
+
+  function showStatus(s) {
+    body.dataset.nbappState = s.state;
+    const running = s.state === "running";
+    text.textContent = s.message || (s.state === "done" ? "" : s.state);
+    fill.style.width = s.total ? `${Math.round((100 * (running ? s.cell - 1 : s.cell)) / s.total)}%` : "0";
+    body.classList.toggle("nbapp-busy", running);
+    body.classList.toggle("nbapp-quiet", s.state === "done");
+    restart.hidden = !(s.state === "error" || s.state === "dead");
+    document.dispatchEvent(new CustomEvent("nbapp:status", { detail: s }));
+  }
+
+  let seenReset = false;
+  const events = new EventSource("/nbapp/api/events");
+  events.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type === "reset") {
+      // A restarted kernel has new widgets: start the page afresh. The first reset of a
+      // connection only clears what an earlier connection showed.
+      if (seenReset && document.querySelector(".jupyter-widgets")) location.reload();
+      seenReset = true;
+      cells.replaceChildren();
+    } else if (event.type === "cell") {
+      showCell(event.index, event.html);
+    } else if (event.type === "status") {
+      showStatus(event);
+    }
+  };
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED) {
+      text.textContent = "The app has closed.";
+    }
+  };
+
+  restart.addEventListener("click", () => {
+    restart.disabled = true;
+    fetch("/nbapp/api/restart", { method: "POST", credentials: "same-origin" })
+      .finally(() => { restart.disabled = false; });
+  });
+})();

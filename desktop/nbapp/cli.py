@@ -1,0 +1,113 @@
+"""``nbapp``'s command line: parse, turn user mistakes into one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from nbapp import __version__
+from nbapp.errors import NbappError
+from nbapp.settings import DEFAULT_CELL_TIMEOUT, RunSettings
+
+log = logging.getLogger("nbapp")
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, not {port}")
+    return port
+
+
+def _timeout(value: str) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError("the timeout cannot be negative")
+    return seconds or None  # 0 turns the timeout off
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nbapp",
+        description="Turn a Jupyter notebook into a desktop app that runs offline.",
+    )
+    parser.add_argument("--version", action="version", version=f"nbapp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run = commands.add_parser(
+        "run",
+        help="show a notebook as a live dashboard",
+        description="Run NOTEBOOK on a private kernel and show its outputs as a dashboard. "
+        "Prints 'nbapp: serving NOTEBOOK at URL' once the page can be opened.",
+    )
+    run.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
+    run.add_argument("--no-window", action="store_true", help="serve the page for a browser instead of opening a window")
+    run.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: 0, any free port)")
+    run.add_argument(
+        "--timeout", type=_timeout, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
+        help=f"interrupt a cell that runs longer (default: {DEFAULT_CELL_TIMEOUT:g}; 0 = no limit)",
+    )
+    run.add_argument("--show-tracebacks", action="store_true", help="show full tracebacks of failing cells in the page")
+    run.add_argument("--query", default="", metavar="STRING", help="exposed to the kernel as QUERY_STRING, as Voilà does")
+    run.add_argument("--debug", action="store_true", help="log everything to stderr")
+    return parser
+
+
+def _configure_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="nbapp: %(levelname)s: %(message)s" if not debug else "nbapp %(name)s %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.addLevelName(logging.WARNING, "warning")
+    logging.addLevelName(logging.ERROR, "error")
+    if not debug:
+        # Tornado's own access log is off; ours (server._log_request) never logs queries.
+        logging.getLogger("tornado.access").setLevel(logging.CRITICAL)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from nbapp.app import App, run_headless
+    from nbapp.notebook import load_notebook
+
+    settings = RunSettings(
+        notebook=Path(args.notebook),
+        port=args.port,
+        cell_timeout=args.timeout,
+        show_tracebacks=args.show_tracebacks,
+        query_string=args.query,
+        window=not args.no_window,
+        debug=args.debug,
+    )
+    notebook = load_notebook(settings.notebook)
+    app = App(notebook, settings)
+
+    def announce(ready: App) -> None:
+        print(f"nbapp: serving {args.notebook} at {ready.url}", flush=True)
+
+    if settings.window:
+        log.warning("no window backend yet; serving for a browser (use --no-window to silence this)")
+    run_headless(app, announce)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(getattr(args, "debug", False))
+    try:
+        if args.command == "run":
+            return _run(args)
+    except NbappError as exc:
+        print(f"nbapp: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return 2

@@ -1,0 +1,209 @@
+"""The live dashboard: runs the notebook on the private kernel and keeps what the page shows.
+
+One Dashboard per app. Pages subscribe to its events; a page that connects late (or reloads)
+first gets everything rendered so far, so a reload reconnects to the live session instead of
+starting a second kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+from nbapp.errors import KernelError
+from nbapp.execute import CellResult, CellRunner, Outcome
+from nbapp.kernel import PrivateKernel
+from nbapp.notebook import Notebook
+from nbapp.render import CellRenderer
+from nbapp.settings import RunSettings
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+_WATCH_SECONDS = 0.5
+
+
+class State(str, Enum):
+    RUNNING = "running"
+    DONE = "done"
+    ERROR = "error"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the page's indicator and ``data-nbapp-state`` show."""
+
+    state: State
+    message: str
+    cell: int = 0  # 1-based position among the cells the kernel runs
+    total: int = 0
+    failed_cell: int | None = None  # 1-based position in the notebook
+
+    def event(self) -> Event:
+        return {"type": "status", **asdict(self), "state": self.state.value}
+
+
+class Dashboard:
+    def __init__(self, notebook: Notebook, settings: RunSettings) -> None:
+        self.notebook = notebook
+        self._settings = settings
+        self._renderer = CellRenderer(show_tracebacks=settings.show_tracebacks)
+        self.kernel: PrivateKernel | None = (
+            PrivateKernel(cwd=notebook.folder, query_string=settings.query_string)
+            if notebook.needs_kernel
+            else None
+        )
+        self._total = len(notebook.code_cell_indices)
+        self._fragments: dict[int, str] = {}
+        self.status = Status(State.RUNNING, "Starting the kernel", 0, self._total)
+        self._listeners: set[asyncio.Queue[Event | None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.kernel_ready = asyncio.Event()
+        self._closed = False
+
+    # --- what pages see -------------------------------------------------------------------
+    def subscribe(self) -> asyncio.Queue[Event | None]:
+        """A queue primed with the page as it stands; ``None`` in it means the app is closing."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        queue.put_nowait({"type": "reset"})
+        for index in sorted(self._fragments):
+            queue.put_nowait(self._fragment_event(index))
+        queue.put_nowait(self.status.event())
+        if self._closed:
+            queue.put_nowait(None)
+        self._listeners.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
+        self._listeners.discard(queue)
+
+    def _publish(self, event: Event | None) -> None:
+        for queue in self._listeners:
+            queue.put_nowait(event)
+
+    def _fragment_event(self, index: int) -> Event:
+        return {"type": "cell", "index": index, "html": self._fragments[index]}
+
+    def _set_status(self, status: Status) -> None:
+        self.status = status
+        log.debug("status: %s %s", status.state.value, status.message)
+        self._publish(status.event())
+
+    def _show(self, index: int, html: str) -> None:
+        self._fragments[index] = html
+        self._publish(self._fragment_event(index))
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the kernel and run every cell, in the background."""
+        self._task = asyncio.create_task(self._run(), name="nbapp-run")
+
+    async def restart(self) -> None:
+        """A fresh kernel and a fresh run, for a page whose kernel died or whose cell failed."""
+        async with self._lock:
+            if self._closed:
+                return
+            await self._cancel_run()
+            self._fragments.clear()
+            self._publish({"type": "reset"})
+            self._set_status(Status(State.RUNNING, "Restarting the kernel", 0, self._total))
+            if self.kernel is not None and self.kernel.started:
+                self.kernel_ready.clear()
+                await self.kernel.restart()
+            self._task = asyncio.create_task(self._run(), name="nbapp-run")
+
+    async def close(self) -> None:
+        """Stop the run, tell pages the app is closing, shut the kernel down."""
+        self._closed = True
+        await self._cancel_run()
+        self._publish(None)
+        if self.kernel is not None:
+            await self.kernel.shutdown()
+
+    async def _cancel_run(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    # --- the run --------------------------------------------------------------------------
+    async def _run(self) -> None:
+        runner: CellRunner | None = None
+        try:
+            if self.kernel is not None:
+                runner = await self._connect()
+            finished = await self._run_cells(runner)
+            if finished:
+                self._set_status(Status(State.DONE, "", self._total, self._total))
+            if self.kernel is not None and self.status.state != State.DEAD:
+                await self._watch_kernel()
+        except KernelError as exc:
+            log.error("%s", exc.message)
+            self._set_status(Status(State.DEAD, exc.message, 0, self._total))
+        finally:
+            if runner is not None:
+                runner.close()
+
+    async def _connect(self) -> CellRunner:
+        assert self.kernel is not None
+        if not self.kernel.started:
+            await self.kernel.start()
+        runner = CellRunner(
+            self.notebook.node,
+            self.kernel,
+            cell_timeout=self._settings.cell_timeout,
+            max_output_bytes=self._settings.max_output_bytes,
+        )
+        await runner.connect()
+        self.kernel_ready.set()
+        return runner
+
+    async def _run_cells(self, runner: CellRunner | None) -> bool:
+        """Show each cell in order; False if a cell failed, timed out or lost the kernel."""
+        position = 0
+        for index, cell in enumerate(self.notebook.node.cells):
+            if cell.cell_type != "code":
+                self._show(index, self._renderer.render(cell, self.notebook.node.metadata))
+                continue
+            if not cell.source.strip() or runner is None:
+                continue
+            position += 1
+            self._set_status(
+                Status(State.RUNNING, f"Running cell {position} of {self._total}", position, self._total)
+            )
+            result = await runner.run(index)
+            self._show(index, self._renderer.render(result.cell, self.notebook.node.metadata))
+            if result.outcome is not Outcome.OK:
+                self._set_status(self._failure_status(result, position))
+                return False
+        return True
+
+    def _failure_status(self, result: CellResult, position: int) -> Status:
+        number = result.index + 1
+        later = " Later cells were not run."
+        if result.outcome is Outcome.TIMEOUT:
+            seconds = self._settings.cell_timeout
+            message = f"Cell {number} timed out after {seconds:g} s and was interrupted.{later}"
+            return Status(State.ERROR, message, position, self._total, number)
+        if result.outcome is Outcome.DEAD:
+            message = f"The kernel stopped while running cell {number}.{later}"
+            return Status(State.DEAD, message, position, self._total, number)
+        detail = f": {result.error_name}" if result.error_name else ""
+        message = f"Cell {number} failed{detail}.{later}"
+        return Status(State.ERROR, message, position, self._total, number)
+
+    async def _watch_kernel(self) -> None:
+        """After the run, a kernel can still die (in a widget callback): tell the page."""
+        assert self.kernel is not None
+        while await self.kernel.is_alive():
+            await asyncio.sleep(_WATCH_SECONDS)
+        self._set_status(
+            Status(State.DEAD, "The kernel stopped.", self.status.cell, self._total, self.status.failed_cell)
+        )

@@ -1,0 +1,126 @@
+"""Running a notebook's cells one at a time on the private kernel, with nbclient."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+
+from nbapp.errors import KernelError
+from nbapp.kernel import PrivateKernel
+
+log = logging.getLogger(__name__)
+
+_KERNEL_READY_SECONDS = 60.0
+
+
+class Outcome(Enum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class CellResult:
+    index: int
+    cell: NotebookNode
+    outcome: Outcome
+    error_name: str = ""
+    error_value: str = ""
+
+
+class _BoundedClient(NotebookClient):  # type: ignore[misc]
+    """nbclient's client with a per-cell output budget, so a runaway print cannot eat memory."""
+
+    def __init__(self, nb: NotebookNode, *, max_output_bytes: int, **kwargs: Any) -> None:
+        super().__init__(nb, **kwargs)
+        self._budget = max_output_bytes
+        self._spent: dict[int, int] = {}
+        self._truncated: set[int] = set()
+
+    def output(
+        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
+    ) -> NotebookNode | None:
+        spent = self._spent.get(cell_index, 0) + _content_size(msg.get("content", {}))
+        self._spent[cell_index] = spent
+        if spent <= self._budget:
+            return super().output(outs, msg, display_id, cell_index)
+        if cell_index not in self._truncated:
+            self._truncated.add(cell_index)
+            notice = f"[nbapp: output truncated: this cell printed more than {self._budget // 2**20} MB]"
+            outs.append(nbformat.v4.new_output("stream", name="stderr", text=notice))
+        return None
+
+
+def _content_size(content: dict[str, Any]) -> int:
+    if "text" in content:
+        return len(content["text"])
+    data = content.get("data", {})
+    return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+
+
+class CellRunner:
+    """Executes cells of ``nb`` in order on ``kernel``; the caller decides what to do with results."""
+
+    def __init__(
+        self,
+        nb: NotebookNode,
+        kernel: PrivateKernel,
+        *,
+        cell_timeout: float | None,
+        max_output_bytes: int,
+    ) -> None:
+        self._nb = nb
+        self._kernel = kernel
+        self._client = _BoundedClient(
+            nb,
+            km=kernel.manager,
+            timeout=int(cell_timeout) if cell_timeout else None,
+            interrupt_on_timeout=False,
+            allow_errors=False,
+            record_timing=False,
+            max_output_bytes=max_output_bytes,
+        )
+
+    async def connect(self) -> None:
+        """Open a client on the kernel and wait until it answers (nbclient's own setup would
+        install signal handlers that shut the kernel down, so it is not used)."""
+        kc = self._kernel.manager.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=_KERNEL_READY_SECONDS)
+        except RuntimeError as exc:
+            kc.stop_channels()
+            raise KernelError(f"the kernel did not start: {exc}") from exc
+        kc.allow_stdin = False
+        self._client.kc = kc
+
+    def close(self) -> None:
+        kc = self._client.kc
+        self._client.kc = None
+        if kc is not None:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
+
+    async def run(self, index: int) -> CellResult:
+        cell = self._nb.cells[index]
+        try:
+            await self._client.async_execute_cell(cell, index)
+        except CellTimeoutError:
+            log.warning("cell %d timed out; interrupting the kernel", index + 1)
+            with contextlib.suppress(Exception):
+                await self._kernel.interrupt()
+            return CellResult(index, cell, Outcome.TIMEOUT)
+        except DeadKernelError:
+            return CellResult(index, cell, Outcome.DEAD)
+        except CellExecutionError as exc:
+            return CellResult(index, cell, Outcome.ERROR, exc.ename, exc.evalue)
+        return CellResult(index, cell, Outcome.OK)

@@ -1,0 +1,62 @@
+"""Entry point of the private kernel process.
+
+Runs ipykernel, plus a watchdog: when nbapp dies without shutting the kernel down (SIGKILL,
+a crash), the kernel takes its own process group (itself and anything its cells started)
+down with it and removes the private runtime directory. Kept free of heavy imports so a
+frozen app can dispatch here first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+RUNTIME_DIR_ENV = "NBAPP_RUNTIME_DIR"
+PARENT_PID_ENV = "NBAPP_PARENT_PID"
+_POLL_SECONDS = 0.5
+
+
+def _parent_is_gone(parent_pid: int) -> bool:
+    if sys.platform == "win32":
+        return False  # ipykernel's ParentPollerWindows handles this via JPY_PARENT_PID.
+    return os.getppid() != parent_pid
+
+
+def _clean_up_and_exit() -> None:
+    runtime = os.environ.get(RUNTIME_DIR_ENV, "")
+    if runtime and Path(runtime).name.startswith("nbapp-"):
+        shutil.rmtree(runtime, ignore_errors=True)
+    if hasattr(os, "killpg") and os.getpgid(0) == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(1)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(_POLL_SECONDS)
+        if _parent_is_gone(parent_pid):
+            _clean_up_and_exit()
+
+
+def start_watchdog() -> None:
+    parent = os.environ.get(PARENT_PID_ENV)
+    if parent and parent.isdigit():
+        threading.Thread(
+            target=_watch_parent, args=(int(parent),), name="nbapp-watchdog", daemon=True
+        ).start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    start_watchdog()
+    from ipykernel.kernelapp import launch_new_instance
+
+    launch_new_instance(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""The tornado app: the page, its event stream, the kernel websocket and static files.
+
+Every handler runs the same checks first (Guarded.prepare): a loopback Host with our port,
+the per-run token (query once, then an HttpOnly SameSite=Strict cookie), and for websockets
+and POSTs an Origin of our own. No handler ever sets CORS headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from tornado import httputil, web, websocket
+from tornado.iostream import StreamClosedError
+
+from nbapp import __version__
+from nbapp.bridge import KernelBridge
+from nbapp.dashboard import Dashboard, State
+from nbapp.paths import nbconvert_lab_static_dir, static_dir, templates_dir
+from nbapp.security import Guard
+
+log = logging.getLogger(__name__)
+
+_KEEPALIVE_SECONDS = 15.0
+_KERNEL_WAIT_SECONDS = 120.0
+# What the page may load: only this app. Inline scripts and eval stay allowed because
+# notebook outputs (Plotly, Bokeh, widgets) use them.
+_CSP = (
+    "default-src 'self' data: blob:; "
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
+    "style-src 'self' 'unsafe-inline' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+# Files next to the notebook that its markdown and HTML may link to; never code or data.
+FILE_SUFFIXES = frozenset(
+    ".png .jpg .jpeg .gif .svg .webp .ico .bmp .avif .mp4 .webm .ogg .mp3 .wav .pdf .css "
+    ".woff .woff2 .ttf .otf".split()
+)
+
+
+class Guarded(web.RequestHandler):
+    guard: Guard
+
+    def initialize(self, guard: Guard, **kwargs: Any) -> None:
+        self.guard = guard
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Security-Policy", _CSP)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Cache-Control", "no-store")
+
+    def prepare(self) -> None:
+        if not self.guard.host_ok(self.request.headers.get("Host")):
+            raise web.HTTPError(403, "refused Host %r", self.request.headers.get("Host"))
+        if self._needs_origin() and not self.guard.origin_ok(self.request.headers.get("Origin")):
+            raise web.HTTPError(403, "refused Origin %r", self.request.headers.get("Origin"))
+        if self.guard.token_ok(self.get_query_argument("token", None)):
+            self.set_cookie(
+                self.guard.cookie_name, self.guard.token, httponly=True, samesite="Strict"
+            )
+            return
+        header = self.request.headers.get("Authorization", "")
+        if header.startswith("token ") and self.guard.token_ok(header[len("token ") :]):
+            return
+        if not self.guard.token_ok(self.get_cookie(self.guard.cookie_name)):
+            raise web.HTTPError(403, "missing or wrong token")
+
+    def _needs_origin(self) -> bool:
+        return self.request.method not in ("GET", "HEAD")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # The user sees the status only; the reason goes to the log (HTTPError.log_message).
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{status_code} {httputil.responses.get(status_code, 'Error')}\n")
+
+
+class PageHandler(Guarded):
+    def initialize(self, guard: Guard, dashboard: Dashboard, **kwargs: Any) -> None:
+        super().initialize(guard)
+        self.dashboard = dashboard
+
+    def get(self) -> None:
+        if self.get_query_argument("token", None):
+            self.redirect("/")  # keep the token out of the page's URL and history
+            return
+        kernel = self.dashboard.kernel
+        self.render(
+            "page.html",
+            title=self.dashboard.notebook.title,
+            kernel_id=kernel.kernel_id if kernel else "",
+            state=self.dashboard.status.state.value,
+            version=__version__,
+        )
+
+
+class EventsHandler(Guarded):
+    """Server-sent events: the page's cells and status, replayed from the start on connect."""
+
+    def initialize(self, guard: Guard, dashboard: Dashboard, **kwargs: Any) -> None:
+        super().initialize(guard)
+        self.dashboard = dashboard
+
+    async def get(self) -> None:
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        queue = self.dashboard.subscribe()
+        try:
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), _KEEPALIVE_SECONDS)
+                except asyncio.TimeoutError:
+                    self.write(": keepalive\n\n")
+                else:
+                    if event is None:
+                        break
+                    self.write(f"data: {json.dumps(event)}\n\n")
+                await self.flush()
+        except StreamClosedError:
+            pass
+        finally:
+            self.dashboard.unsubscribe(queue)
+
+
+class RestartHandler(Guarded):
+    def initialize(self, guard: Guard, dashboard: Dashboard, **kwargs: Any) -> None:
+        super().initialize(guard)
+        self.dashboard = dashboard
+
+    async def post(self) -> None:
+        await self.dashboard.restart()
+        self.set_status(202)
+        self.finish({"state": self.dashboard.status.state.value})
+
+
+class KernelModelHandler(Guarded):
+    """What @jupyterlab/services asks about a kernel when its socket drops."""
+
+    def initialize(self, guard: Guard, dashboard: Dashboard, **kwargs: Any) -> None:
+        super().initialize(guard)
+        self.dashboard = dashboard
+
+    def get(self, kernel_id: str) -> None:
+        kernel = self.dashboard.kernel
+        if kernel is None or kernel_id != kernel.kernel_id:
+            raise web.HTTPError(404)
+        dead = self.dashboard.status.state is State.DEAD
+        self.finish(
+            {
+                "id": kernel.kernel_id,
+                "name": "python3",
+                "execution_state": "dead" if dead else "idle",
+                "connections": 1,
+            }
+        )
+
+
+class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
+    def initialize(
+        self, guard: Guard, dashboard: Dashboard, show_tracebacks: bool, **kwargs: Any
+    ) -> None:
+        super().initialize(guard)
+        self.dashboard = dashboard
+        self.show_tracebacks = show_tracebacks
+        self.bridge: KernelBridge | None = None
+
+    def _needs_origin(self) -> bool:
+        return True  # a websocket without our Origin is refused, missing Origin included
+
+    def check_origin(self, origin: str) -> bool:
+        return self.guard.origin_ok(origin)
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        kernel = self.dashboard.kernel
+        if kernel is None or args[0] != kernel.kernel_id:
+            raise web.HTTPError(404)
+        await super().get(*args, **kwargs)
+
+    async def open(self, *args: str, **kwargs: str) -> None:
+        kernel = self.dashboard.kernel
+        assert kernel is not None
+        try:
+            await asyncio.wait_for(self.dashboard.kernel_ready.wait(), _KERNEL_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            self.close(1011, "kernel not ready")
+            return
+        self.bridge = KernelBridge(kernel, self._send, show_tracebacks=self.show_tracebacks)
+        self.bridge.start()
+
+    def _send(self, frame: str | bytes) -> None:
+        if self.ws_connection is not None:
+            self.write_message(frame, binary=isinstance(frame, bytes))
+
+    def on_message(self, message: str | bytes) -> None:
+        if self.bridge is not None:
+            self.bridge.from_page(message)
+
+    def on_close(self) -> None:
+        if self.bridge is not None:
+            self.bridge.close()
+
+
+class GuardedStatic(Guarded, web.StaticFileHandler):
+    """Static files that cannot leave their root: symlinks resolved, dotfiles refused, and
+    (for the notebook's folder) only media-like suffixes."""
+
+    def initialize(  # type: ignore[override]
+        self, guard: Guard, path: str, suffixes: frozenset[str] | None = None, **kwargs: Any
+    ) -> None:
+        Guarded.initialize(self, guard)
+        web.StaticFileHandler.initialize(self, path)
+        self.suffixes = suffixes
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.clear_header("Cache-Control")
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        relative = os.path.relpath(absolute_path, root)
+        parts = Path(relative).parts
+        if "\\" in relative or any(part.startswith(".") for part in parts):
+            raise web.HTTPError(404)
+        if self.suffixes is not None and Path(relative).suffix.lower() not in self.suffixes:
+            raise web.HTTPError(404)
+        real_root, real_path = os.path.realpath(root), os.path.realpath(absolute_path)
+        if os.path.commonpath([real_root, real_path]) != real_root:
+            raise web.HTTPError(404)
+        return super().validate_absolute_path(root, absolute_path)
+
+
+def _log_request(handler: web.RequestHandler) -> None:
+    """Access log without query strings: the token must never reach a log."""
+    status = handler.get_status()
+    level = logging.DEBUG if status < 400 else logging.INFO
+    log.log(level, "%d %s %s", status, handler.request.method, handler.request.path)
+
+
+def make_app(dashboard: Dashboard, guard: Guard, *, show_tracebacks: bool) -> web.Application:
+    deps: dict[str, Any] = {"guard": guard, "dashboard": dashboard}
+    kernel_id = r"([0-9a-f-]{36})"
+    return web.Application(
+        [
+            (r"/", PageHandler, deps),
+            (r"/nbapp/api/events", EventsHandler, deps),
+            (r"/nbapp/api/restart", RestartHandler, deps),
+            (rf"/api/kernels/{kernel_id}", KernelModelHandler, deps),
+            (
+                rf"/api/kernels/{kernel_id}/channels",
+                KernelChannelsHandler,
+                {**deps, "show_tracebacks": show_tracebacks},
+            ),
+            (r"/nbapp/static/(.*)", GuardedStatic, {"guard": guard, "path": str(static_dir())}),
+            (
+                r"/nbapp/lab/(.*)",
+                GuardedStatic,
+                {"guard": guard, "path": str(nbconvert_lab_static_dir()), "suffixes": frozenset({".css"})},
+            ),
+            (
+                r"/(.+)",
+                GuardedStatic,
+                {"guard": guard, "path": str(dashboard.notebook.folder), "suffixes": FILE_SUFFIXES},
+            ),
+        ],
+        template_path=str(templates_dir()),
+        log_function=_log_request,
+        websocket_ping_interval=30,
+        xsrf_cookies=False,  # POSTs need our Origin and a SameSite=Strict cookie instead
+    )

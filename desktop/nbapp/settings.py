@@ -1,0 +1,29 @@
+"""What one run of nbapp needs to know, decided once, before anything starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_CELL_TIMEOUT = 60.0
+DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Options of ``nbapp run``; built by the CLI, read by everything after it."""
+
+    notebook: Path
+    port: int = 0
+    cell_timeout: float | None = DEFAULT_CELL_TIMEOUT
+    show_tracebacks: bool = False
+    query_string: str = ""
+    window: bool = True
+    debug: bool = False
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, not {self.port}")
+        if self.cell_timeout is not None and self.cell_timeout <= 0:
+            raise ValueError(f"cell timeout must be positive, not {self.cell_timeout}")
