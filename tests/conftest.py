@@ -1,0 +1,121 @@
+"""Shared fixtures: real nbapp processes, a real headless Chromium, real notebooks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_playwright
+from support import Running, start_nbapp, write_notebook
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "voila"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root, without these Chromium fails or keeps trying to reach Google on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in {"data", "blob", "about"}:
+        return True
+    return parts.hostname in LOOPBACK_HOSTS
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., Running]]:
+    """Start nbapp on a notebook (``serve(path, *args, env=...)``); stopped after the test."""
+    started: list[Running] = []
+
+    def start(notebook: Path, *args: str, **kwargs: Any) -> Running:
+        running = start_nbapp(notebook, *args, **kwargs)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        if running.proc.poll() is None:
+            running.proc.kill()
+            running.proc.wait(10)
+
+
+@pytest.fixture
+def notebook(tmp_path: Path) -> Callable[..., Path]:
+    """``notebook(cells, name='nb.ipynb', metadata=None)``: write a notebook under tmp_path."""
+
+    def make(cells: list[Any], name: str = "nb.ipynb", metadata: dict[str, Any] | None = None) -> Path:
+        return write_notebook(tmp_path / name, cells, metadata=metadata)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Debian's chromium is missing at {CHROMIUM}; `make test` installs it")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+class PageLog:
+    """Every request a page made, outside ones (aborted) and console errors."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.outside: list[str] = []
+        self.console_errors: list[str] = []
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
+    """A fresh browser page; the test fails if the page asked for anything off 127.0.0.1."""
+    context = browser.new_context()
+
+    def guard(route: Route, request: Request) -> None:
+        page_log.requests.append(request.url)
+        if is_local(request.url):
+            route.continue_()
+        else:
+            page_log.outside.append(request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda msg: page_log.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: page_log.console_errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not page_log.outside, f"the page made requests that left 127.0.0.1: {page_log.outside}"
+
+
+def wait_state(page: Page, state: str, timeout: float = 60) -> None:
+    page.wait_for_selector(f'body[data-nbapp-state="{state}"]', timeout=timeout * 1000, state="attached")

@@ -1,0 +1,148 @@
+"""Helpers shared by the tests: building notebooks, running nbapp, watching its processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import psutil
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+NBAPP = str(Path(sys.executable).with_name("nbapp"))
+SERVING = re.compile(r"^nbapp: serving (?P<nb>.+) at (?P<url>http://127\.0\.0\.1:(?P<port>\d+)/\?token=(?P<token>\S+))$")
+PYTHON_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+@dataclass(frozen=True)
+class Md:
+    """A markdown cell in a notebook built by ``write_notebook``."""
+
+    source: str
+
+
+def write_notebook(
+    path: Path, cells: Iterable[str | Md], *, metadata: dict[str, Any] | None = None
+) -> Path:
+    """A notebook at ``path``: strings are code cells, ``Md`` are markdown cells."""
+    nb = new_notebook(
+        cells=[new_markdown_cell(c.source) if isinstance(c, Md) else new_code_cell(c) for c in cells],
+        metadata={"kernelspec": PYTHON_KERNELSPEC, **(metadata or {})},
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until it returns something truthy, or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class Running:
+    """An ``nbapp run`` subprocess that has printed its serving line."""
+
+    proc: subprocess.Popen[str]
+    url: str
+    port: int
+    token: str
+    stderr_lines: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    def kernels(self) -> list[psutil.Process]:
+        """The kernel processes this app started (children running nbapp.kernel_main)."""
+        try:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        return [p for p in children if _is_kernel(p)]
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 20) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signum)
+        return self.proc.wait(timeout)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.stderr_lines)
+
+
+def _is_kernel(proc: psutil.Process) -> bool:
+    try:
+        return "nbapp.kernel_main" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def kernel_runtime_dir(kernel: psutil.Process) -> Path:
+    """The private runtime dir, from the kernel's ``-f <dir>/kernel.json`` argument."""
+    args = kernel.cmdline()
+    return Path(args[args.index("-f") + 1]).parent
+
+
+def start_nbapp(
+    notebook: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> Running:
+    """Start ``nbapp run --no-window --port 0 NOTEBOOK ARGS`` and wait for its serving line."""
+    proc = subprocess.Popen(
+        [NBAPP, "run", "--no-window", "--port", "0", str(notebook), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    stderr_lines: list[str] = []
+    assert proc.stderr is not None and proc.stdout is not None
+    threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True).start()  # type: ignore[arg-type]
+    line_box: list[str] = []
+    reader = threading.Thread(target=lambda: line_box.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    line = line_box[0].rstrip("\n") if line_box else ""
+    match = SERVING.match(line)
+    if not match:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"nbapp did not print its serving line; got {line!r}; stderr: {''.join(stderr_lines)}")
+    return Running(proc, match["url"], int(match["port"]), match["token"], stderr_lines)
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def gone(procs: Iterable[psutil.Process]) -> bool:
+    return all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in procs)
+
+
+def env_with(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    return env
