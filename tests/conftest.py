@@ -48,9 +48,7 @@ def serve() -> Iterator[Callable[..., Running]]:
 
     yield start
     for running in started:
-        if running.proc.poll() is None:
-            running.proc.kill()
-            running.proc.wait(10)
+        running.close()
 
 
 @pytest.fixture
@@ -115,7 +113,3 @@ def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
     yield page
     context.close()
     assert not page_log.outside, f"the page made requests that left 127.0.0.1: {page_log.outside}"
-
-
-def wait_state(page: Page, state: str, timeout: float = 60) -> None:
-    page.wait_for_selector(f'body[data-nbapp-state="{state}"]', timeout=timeout * 1000, state="attached")

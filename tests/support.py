@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -64,6 +65,7 @@ class Running:
     port: int
     token: str
     stderr_lines: list[str] = field(default_factory=list)
+    stderr_reader: threading.Thread | None = None
 
     @property
     def base(self) -> str:
@@ -85,6 +87,17 @@ class Running:
         if self.proc.poll() is None:
             self.proc.send_signal(signum)
         return self.proc.wait(timeout)
+
+    def close(self) -> None:
+        """Kill the app if it still runs and release its pipes."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+        if self.stderr_reader is not None:
+            self.stderr_reader.join(10)  # EOF once the app (and the kernel holding stderr) is gone
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
     @property
     def stderr(self) -> str:
@@ -117,7 +130,8 @@ def start_nbapp(
     )
     stderr_lines: list[str] = []
     assert proc.stderr is not None and proc.stdout is not None
-    threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True).start()  # type: ignore[arg-type]
+    stderr_reader = threading.Thread(target=_drain, args=(proc.stderr, stderr_lines), daemon=True)
+    stderr_reader.start()
     line_box: list[str] = []
     reader = threading.Thread(target=lambda: line_box.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
     reader.start()
@@ -128,7 +142,13 @@ def start_nbapp(
         proc.kill()
         proc.wait()
         raise AssertionError(f"nbapp did not print its serving line; got {line!r}; stderr: {''.join(stderr_lines)}")
-    return Running(proc, match["url"], int(match["port"]), match["token"], stderr_lines)
+    return Running(proc, match["url"], int(match["port"]), match["token"], stderr_lines, stderr_reader)
+
+
+def _drain(pipe: Any, into: list[str]) -> None:
+    with contextlib.suppress(ValueError, OSError):
+        for line in pipe:
+            into.append(line)
 
 
 def descendants(pid: int) -> list[psutil.Process]:
@@ -146,3 +166,39 @@ def env_with(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra)
     return env
+
+
+def wait_state(page: Any, state: str, timeout: float = 60) -> None:
+    """Wait until the page's ``<body data-nbapp-state>`` is ``state`` (a Playwright Page)."""
+    page.wait_for_selector(
+        f'body[data-nbapp-state="{state}"]', timeout=timeout * 1000, state="attached"
+    )
+
+
+def read_events(running: Running, until: Callable[[dict[str, Any]], bool], timeout: float = 60) -> list[dict[str, Any]]:
+    """Read the app's event stream (as the page does) until ``until(event)`` holds."""
+    import http.client
+    import json
+
+    conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=timeout)
+    try:
+        conn.request("GET", "/nbapp/api/events", headers=running.auth)
+        response = conn.getresponse()
+        assert response.status == 200, response.status
+        events: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = response.fp.readline().decode()
+            if not line:
+                break
+            if line.startswith("data: "):
+                events.append(json.loads(line[len("data: ") :]))
+                if until(events[-1]):
+                    return events
+        raise AssertionError(f"event stream ended or timed out; last events: {events[-3:]}")
+    finally:
+        conn.close()
+
+
+def state_is(state: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda event: event.get("type") == "status" and event.get("state") == state

@@ -105,13 +105,15 @@ def _validated(path: Path, data: dict[str, object]) -> NotebookNode:
         warnings.simplefilter("ignore")
         try:
             _, normalized = nbformat.validator.normalize(data)
-            node = strip_transient(rejoin_lines(nbformat.from_dict(normalized)))
+            node = nbformat.from_dict(normalized)
             nbformat.validate(node)
         except ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "top level"
             first_line = str(exc.message).splitlines()[0]
             raise NotebookError(path, f"invalid nbformat 4 notebook at {where}: {first_line}") from exc
-    return node
+        except (KeyError, AttributeError, TypeError) as exc:
+            raise NotebookError(path, f"invalid nbformat 4 notebook ({exc!r})") from exc
+    return strip_transient(rejoin_lines(node))
 
 
 def _kernel_name(path: Path, node: NotebookNode) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 
 from nbconvert import HTMLExporter
 from traitlets.config import Config
@@ -34,6 +35,10 @@ _DISPLAY_PRIORITY = [
 ]
 
 
+# Authors hide notes in markdown as HTML comments; they are source, not output.
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
 class CellRenderer:
     """Turns one cell into the HTML the page shows for it."""
 
@@ -52,7 +57,9 @@ class CellRenderer:
     def render(self, cell: NotebookNode, metadata: NotebookNode) -> str:
         """HTML for ``cell``; its source is dropped before nbconvert sees it (markdown aside)."""
         shown = copy.deepcopy(cell)
-        if shown.cell_type == "code":
+        if shown.cell_type == "markdown":
+            shown.source = _HTML_COMMENT.sub("", shown.source)
+        elif shown.cell_type == "code":
             shown.source = ""
             for output in shown.get("outputs", []):
                 if output.output_type == "error" and not self._show_tracebacks:

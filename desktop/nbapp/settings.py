@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_CELL_TIMEOUT = 60.0
-DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,44 @@
+"""Shutdown and faults: nothing of the app may be left running or left on disk."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+from support import descendants, gone, kernel_runtime_dir, read_events, state_is, wait_for, write_notebook
+
+SPAWNS_A_CHILD = "import subprocess\nchild = subprocess.Popen(['sleep', '300'])\nprint('child', child.pid)"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_shuts_down_cleanly(serve, tmp_path: Path, signum: int) -> None:
+    app = serve(write_notebook(tmp_path / "nb.ipynb", [SPAWNS_A_CHILD]))
+    read_events(app, state_is("done"))
+    kernel = app.kernels()[0]
+    runtime = kernel_runtime_dir(kernel)
+    everything = descendants(app.proc.pid)
+    assert len(everything) >= 2  # the kernel and the process its cell started
+    assert app.stop(signum) == 0
+    wait_for(lambda: gone(everything), 10, "the kernel and its child to exit")
+    assert not runtime.exists()
+    assert "Traceback" not in app.stderr
+
+
+def test_sigkill_of_the_app_takes_the_kernel_down(serve, tmp_path: Path) -> None:
+    app = serve(write_notebook(tmp_path / "nb.ipynb", [SPAWNS_A_CHILD]))
+    read_events(app, state_is("done"))
+    runtime = kernel_runtime_dir(app.kernels()[0])
+    everything = descendants(app.proc.pid)
+    app.stop(signal.SIGKILL)
+    # The kernel's watchdog sees its parent vanish, kills its process group, removes the dir.
+    wait_for(lambda: gone(everything), 10, "the orphaned kernel and its child to exit")
+    wait_for(lambda: not runtime.exists(), 5, "the runtime dir to be removed")
+
+
+def test_stopping_while_a_cell_runs_is_clean(serve, tmp_path: Path) -> None:
+    app = serve(write_notebook(tmp_path / "nb.ipynb", ["import time\ntime.sleep(300)"]))
+    read_events(app, lambda e: e.get("type") == "status" and e.get("cell") == 1)
+    kernel = wait_for(app.kernels, 30, "the kernel to start")[0]
+    assert app.stop() == 0
+    wait_for(lambda: gone([kernel]), 10, "the kernel to exit")
