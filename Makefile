@@ -52,7 +52,8 @@ assets:
 	cd assets/js && npm ci --no-audit --no-fund && node build.mjs
 
 assets-check: assets
-	git diff --exit-code --stat -- assets/static/vendor
+	git diff --exit-code --stat -- assets/static/vendor assets/static/widgets
+	test -z "$$(git status --porcelain -- assets/static/vendor assets/static/widgets)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from nbapp.bridge import KernelBridge
 from nbapp.dashboard import Dashboard, State
 from nbapp.paths import nbconvert_lab_static_dir, static_dir, templates_dir
 from nbapp.security import Guard
+from nbapp.widget_assets import SERVED_SUFFIXES, URL_PREFIX, widget_modules
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,13 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
             self.bridge.close()
 
 
+class WidgetModulesHandler(Guarded):
+    """Which installed widget module loads from which local URL (see nbapp.widget_assets)."""
+
+    def get(self) -> None:
+        self.finish(widget_modules().index)
+
+
 class GuardedStatic(Guarded, web.StaticFileHandler):
     """Static files that cannot leave their root: symlinks resolved, dotfiles refused, and
     (for the notebook's folder) only media-like suffixes."""
@@ -257,6 +265,15 @@ def make_app(dashboard: Dashboard, guard: Guard, *, show_tracebacks: bool) -> we
                 r"/nbapp/lab/(.*)",
                 GuardedStatic,
                 {"guard": guard, "path": str(nbconvert_lab_static_dir()), "suffixes": frozenset({".css"})},
+            ),
+            (r"/nbapp/api/widget-modules", WidgetModulesHandler, deps),
+            *(
+                (
+                    rf"{URL_PREFIX}/{number}/(.*)",
+                    GuardedStatic,
+                    {"guard": guard, "path": str(root), "suffixes": SERVED_SUFFIXES},
+                )
+                for number, root in enumerate(widget_modules().roots)
             ),
             (
                 r"/(.+)",

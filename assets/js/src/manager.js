@@ -1,0 +1,107 @@
+// The widget manager: ipywidgets 8 models live in the kernel and talk to the page over comms.
+// ManagerBase holds the model registry and the protocol; this class adds the comm transport
+// (a @jupyterlab/services KernelConnection), class loading and view display.
+import * as base from "@jupyter-widgets/base";
+import { ManagerBase } from "@jupyter-widgets/base-manager";
+import * as controls from "@jupyter-widgets/controls";
+import { RenderMimeRegistry, standardRendererFactories } from "@jupyterlab/rendermime";
+import { MessageLoop } from "@lumino/messaging";
+import { Widget } from "@lumino/widgets";
+
+import { loadThirdParty } from "./modules.js";
+import * as output from "./output.js";
+
+export const WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json";
+
+const BUILT_IN = {
+  "@jupyter-widgets/base": base,
+  "@jupyter-widgets/controls": controls,
+  "@jupyter-widgets/output": output,
+};
+
+export class LiveManager extends ManagerBase {
+  constructor(kernel) {
+    super();
+    this.kernel = kernel;
+    this._waiters = new Map(); // model id -> resolvers of views waiting for that model
+    this._views = new Set();
+    // Output widgets render their outputs (and widgets nested in them) with this registry.
+    this.renderMime = new RenderMimeRegistry({ initialFactories: standardRendererFactories });
+    this.renderMime.addFactory(
+      { safe: false, mimeTypes: [WIDGET_VIEW_MIME], createRenderer: (o) => new NestedView(o, this) },
+      0,
+    );
+    kernel.registerCommTarget(this.comm_target_name, (comm, msg) =>
+      this.handle_comm_open(new base.shims.services.Comm(comm), msg),
+    );
+    window.addEventListener("resize", () => {
+      for (const view of this._views) {
+        MessageLoop.postMessage(view.luminoWidget, Widget.ResizeMessage.UnknownSize);
+      }
+    });
+  }
+
+  register_model(model_id, modelPromise) {
+    super.register_model(model_id, modelPromise);
+    for (const resolve of this._waiters.get(model_id) || []) resolve(modelPromise);
+    this._waiters.delete(model_id);
+  }
+
+  // A view can reach the page before its model: the cell's HTML may beat the kernel's state
+  // (or the restore of widgets made before the page connected). Wait without a time limit.
+  waitForModel(model_id) {
+    if (this.has_model(model_id)) return this.get_model(model_id);
+    return new Promise((resolve) => {
+      const list = this._waiters.get(model_id) || [];
+      list.push(resolve);
+      this._waiters.set(model_id, list);
+    });
+  }
+
+  async display(model_id, el) {
+    const model = await this.waitForModel(model_id);
+    const view = await this.create_view(model);
+    Widget.attach(view.luminoWidget, el);
+    this._views.add(view);
+    view.once("remove", () => this._views.delete(view));
+    return view;
+  }
+
+  async restore() {
+    await this._loadFromKernel();
+  }
+
+  async loadClass(className, moduleName, moduleVersion) {
+    const module = BUILT_IN[moduleName] || (await loadThirdParty(moduleName, moduleVersion));
+    const cls = module[className];
+    if (!cls) throw new Error(`Class ${className} not found in module ${moduleName}@${moduleVersion}`);
+    return cls;
+  }
+
+  async _create_comm(target, model_id, data, metadata, buffers) {
+    const comm = this.kernel.createComm(target, model_id);
+    if (data || metadata) comm.open(data, metadata, buffers);
+    return new base.shims.services.Comm(comm);
+  }
+
+  async _get_comm_info() {
+    const reply = await this.kernel.requestCommInfo({ target_name: this.comm_target_name });
+    return reply.content.status === "ok" ? reply.content.comms : {};
+  }
+}
+
+// A widget displayed inside an Output widget's outputs.
+class NestedView extends Widget {
+  constructor(options, manager) {
+    super();
+    this.mimeType = options.mimeType;
+    this._manager = manager;
+  }
+
+  async renderModel(mimeModel) {
+    const { model_id } = mimeModel.data[this.mimeType];
+    const model = await this._manager.waitForModel(model_id);
+    const view = await this._manager.create_view(model);
+    Widget.attach(view.luminoWidget, this.node);
+  }
+}

@@ -1,0 +1,108 @@
+// Live widgets in the nbapp page: connects to the private kernel through the server's
+// Jupyter-shaped websocket, restores the widgets the notebook already made, and renders a
+// view wherever a cell displayed one (cells arrive later, through nbapp.js's `nbapp:cell`).
+import "@fortawesome/fontawesome-free/css/all.min.css";
+import "@fortawesome/fontawesome-free/css/v4-shims.min.css";
+import "@jupyter-widgets/base/css/index.css";
+import "@jupyter-widgets/controls/css/widgets-base.css";
+import { KernelConnection } from "@jupyterlab/services/lib/kernel/default.js";
+import { ServerConnection } from "@jupyterlab/services/lib/serverconnection.js";
+import { CommsOverSubshells } from "@jupyterlab/services/lib/kernel/comm.js";
+
+import { LiveManager, WIDGET_VIEW_MIME } from "./manager.js";
+
+const VIEW_SELECTOR = `script[type="${WIDGET_VIEW_MIME}"]`;
+
+// nbapp's bridge speaks the legacy wire format and offers no subprotocol. Chromium fails a
+// handshake that offered one and got none back (services would retry without, but only after
+// a console error), so never offer one.
+class LegacyWebSocket extends WebSocket {
+  constructor(url) {
+    super(url);
+  }
+}
+
+function connect(kernelId) {
+  const origin = window.location.origin;
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: `${origin}/`,
+    wsUrl: `${origin.replace(/^http/, "ws")}/`,
+    appendToken: false, // the HttpOnly cookie set on first load authenticates same-origin requests
+    WebSocket: LegacyWebSocket,
+  });
+  return new KernelConnection({
+    model: { id: kernelId, name: "python3" },
+    serverSettings,
+    handleComms: true,
+    // Subshells would need control-channel requests, which the bridge never lets through;
+    // widget callbacks run on the main shell, in order with the notebook's own cells.
+    commsOverSubshells: CommsOverSubshells.Disabled,
+  });
+}
+
+function renderViews(manager, root) {
+  for (const script of root.querySelectorAll(VIEW_SELECTOR)) {
+    let model_id;
+    try {
+      ({ model_id } = JSON.parse(script.textContent));
+    } catch (err) {
+      console.warn("nbapp: unreadable widget view", err);
+      continue;
+    }
+    const host = document.createElement("div");
+    host.className = "nbapp-widget";
+    host.dataset.modelId = model_id;
+    script.replaceWith(host);
+    manager
+      .display(model_id, host)
+      .then(() => host.classList.add("nbapp-widget-ready"))
+      .catch((err) => {
+        console.warn(`nbapp: widget ${model_id} could not be shown`, err);
+        host.classList.add("nbapp-widget-failed");
+        host.textContent = "This widget could not be shown.";
+      });
+  }
+}
+
+// ipywidgets typesets descriptions with MathJax 2's `MathJax.Hub.Queue`; the page has
+// MathJax 3, which replaces the global when its (deferred) script runs. Answer both.
+function mathJaxHub() {
+  const mj = window.MathJax;
+  if (!mj || mj.Hub) return;
+  mj.Hub = {
+    Queue(job) {
+      const node = Array.isArray(job) && job[0] === "Typeset" ? job[2] : null;
+      const ready = window.MathJax.startup && window.MathJax.startup.promise;
+      if (node && ready) {
+        ready.then(() => window.MathJax.typesetPromise([node])).catch((err) => console.warn(err));
+      }
+    },
+  };
+}
+
+function start() {
+  mathJaxHub();
+  document.addEventListener("DOMContentLoaded", mathJaxHub);
+  const kernelId = document.body.dataset.kernelId;
+  if (!kernelId) return; // a notebook with no kernel (markdown only) has no widgets
+  const kernel = connect(kernelId);
+  const manager = new LiveManager(kernel);
+  window.nbappWidgets = { kernel, manager }; // for tests and the benchmark
+
+  // Widgets made before this page connected are restored by one request_states on the
+  // control comm. It is asked once the notebook has run: while a cell runs the kernel cannot
+  // answer, and widgets made meanwhile reach the page live, through comm_open.
+  let restoring = null;
+  const restore = () => {
+    restoring ??= manager.restore().catch((err) => console.warn("nbapp: widget restore failed", err));
+  };
+  if (document.body.dataset.nbappState !== "running") restore();
+  document.addEventListener("nbapp:status", (event) => {
+    if (event.detail.state !== "running") restore();
+  });
+
+  renderViews(manager, document);
+  document.addEventListener("nbapp:cell", (event) => renderViews(manager, event.detail.element));
+}
+
+start();

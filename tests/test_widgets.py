@@ -1,0 +1,131 @@
+"""Live widgets in a real Chromium, against a real nbapp and its kernel, with no network."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from conftest import PageLog
+from support import read_events, state_is, wait_state
+
+pytestmark = pytest.mark.browser
+
+_WIDGET_TIMEOUT_MS = 20_000
+
+
+def open_dashboard(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_state(page, "done")
+
+
+def text_becomes(page: Page, selector: str, text: str) -> None:
+    """Wait until the element's text contains ``text`` (a state change made in the kernel)."""
+    page.wait_for_function(
+        "([sel, text]) => (document.querySelector(sel)?.textContent || '').includes(text)",
+        arg=[selector, text],
+        timeout=_WIDGET_TIMEOUT_MS,
+    )
+
+
+SLIDER = """
+import ipywidgets as w
+slider = w.IntSlider(value=3, min=0, max=100, description="n")
+result = w.Label()
+result.add_class("result")
+def show(change):
+    result.value = f"square={change['new'] ** 2}"
+slider.observe(show, names="value")
+show({"new": slider.value})
+w.VBox([slider, result])
+"""
+
+
+def test_slider_moved_in_the_page_recomputes_in_the_kernel(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([SLIDER]))
+    open_dashboard(page, app.url)
+    text_becomes(page, ".result", "square=9")
+    page.focus(".widget-slider .noUi-handle")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    text_becomes(page, ".result", "square=25")  # 5 ** 2, computed by the kernel's callback
+    assert page.locator(".widget-readout").first.inner_text() == "5"
+    assert not page_log.console_errors, page_log.console_errors
+
+
+def test_widgets_made_before_the_page_connects_are_restored(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    """The page loads after the notebook ran: its widgets come back through request_states."""
+    app = serve(notebook([SLIDER]))
+    read_events(app, state_is("done"))  # the notebook has run before any page connected
+    open_dashboard(page, app.url)
+    text_becomes(page, ".result", "square=9")
+    page.focus(".widget-slider .noUi-handle")
+    page.keyboard.press("ArrowLeft")
+    text_becomes(page, ".result", "square=4")
+    assert not page_log.console_errors, page_log.console_errors
+
+
+OUTPUT = """
+import ipywidgets as w
+out = w.Output()
+out.add_class("captured")
+button = w.Button(description="Say hi", icon="check")
+button.add_class("hi")
+clicks = []
+def hello(_):
+    clicks.append(1)
+    with out:
+        print(f"hello number {len(clicks)}")
+button.on_click(hello)
+w.VBox([button, out])
+"""
+
+
+def test_output_widget_captures_prints_of_a_callback(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([OUTPUT]))
+    open_dashboard(page, app.url)
+    page.click(".hi", timeout=_WIDGET_TIMEOUT_MS)
+    text_becomes(page, ".captured", "hello number 1")
+    page.click(".hi")
+    text_becomes(page, ".captured", "hello number 2")
+    assert not page_log.console_errors, page_log.console_errors
+
+
+def test_button_icon_shows_the_font_awesome_glyph_offline(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([OUTPUT]))
+    open_dashboard(page, app.url)
+    icon = page.locator(".hi i.fa-check")
+    icon.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    page.wait_for_function("document.fonts.ready.then(() => true)")
+    glyph = icon.evaluate(
+        """(el) => {
+            const style = getComputedStyle(el, "::before");
+            const probe = document.createElement("span");
+            probe.textContent = style.content.replace(/"/g, "");
+            probe.style.font = `${style.fontWeight} 20px ${style.fontFamily}`;
+            document.body.append(probe);
+            const width = probe.getBoundingClientRect().width;
+            probe.style.fontFamily = "monospace";
+            const fallback = probe.getBoundingClientRect().width;
+            probe.remove();
+            return {
+                family: getComputedStyle(el).fontFamily,
+                content: style.content,
+                loaded: document.fonts.check(`${style.fontWeight} 20px "Font Awesome 5 Free"`),
+                width, fallback,
+            };
+        }"""
+    )
+    assert "Font Awesome 5 Free" in glyph["family"], glyph
+    assert glyph["content"] not in ("none", "normal", '""'), glyph  # the check-mark code point
+    assert glyph["loaded"], glyph  # the woff2 came from our server and decoded
+    assert glyph["width"] > 0 and glyph["width"] != glyph["fallback"], glyph
+    assert any("/nbapp/static/widgets/fonts/fa-solid-900" in url for url in page_log.requests)
+    assert not page_log.console_errors, page_log.console_errors
