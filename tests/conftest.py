@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_playwright
+
 from support import Running, start_nbapp, write_notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,7 +56,9 @@ def serve() -> Iterator[Callable[..., Running]]:
 def notebook(tmp_path: Path) -> Callable[..., Path]:
     """``notebook(cells, name='nb.ipynb', metadata=None)``: write a notebook under tmp_path."""
 
-    def make(cells: list[Any], name: str = "nb.ipynb", metadata: dict[str, Any] | None = None) -> Path:
+    def make(
+        cells: list[Any], name: str = "nb.ipynb", metadata: dict[str, Any] | None = None
+    ) -> Path:
         return write_notebook(tmp_path / name, cells, metadata=metadata)
 
     return make

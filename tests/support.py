@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -10,17 +11,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 import psutil
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+T = TypeVar("T")
+
 NBAPP = str(Path(sys.executable).with_name("nbapp"))
-SERVING = re.compile(r"^nbapp: serving (?P<nb>.+) at (?P<url>http://127\.0\.0\.1:(?P<port>\d+)/\?token=(?P<token>\S+))$")
+SERVING = re.compile(
+    r"^nbapp: serving (?P<nb>.+) at (?P<url>http://127\.0\.0\.1:(?P<port>\d+)/\?token=(?P<token>\S+))$"
+)
 PYTHON_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -36,7 +42,9 @@ def write_notebook(
 ) -> Path:
     """A notebook at ``path``: strings are code cells, ``Md`` are markdown cells."""
     nb = new_notebook(
-        cells=[new_markdown_cell(c.source) if isinstance(c, Md) else new_code_cell(c) for c in cells],
+        cells=[
+            new_markdown_cell(c.source) if isinstance(c, Md) else new_code_cell(c) for c in cells
+        ],
         metadata={"kernelspec": PYTHON_KERNELSPEC, **(metadata or {})},
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,8 +149,12 @@ def start_nbapp(
     if not match:
         proc.kill()
         proc.wait()
-        raise AssertionError(f"nbapp did not print its serving line; got {line!r}; stderr: {''.join(stderr_lines)}")
-    return Running(proc, match["url"], int(match["port"]), match["token"], stderr_lines, stderr_reader)
+        raise AssertionError(
+            f"nbapp did not print its serving line; got {line!r}; stderr: {''.join(stderr_lines)}"
+        )
+    return Running(
+        proc, match["url"], int(match["port"]), match["token"], stderr_lines, stderr_reader
+    )
 
 
 def _drain(pipe: Any, into: list[str]) -> None:
@@ -175,7 +187,9 @@ def wait_state(page: Any, state: str, timeout: float = 60) -> None:
     )
 
 
-def read_events(running: Running, until: Callable[[dict[str, Any]], bool], timeout: float = 60) -> list[dict[str, Any]]:
+def read_events(
+    running: Running, until: Callable[[dict[str, Any]], bool], timeout: float = 60
+) -> list[dict[str, Any]]:
     """Read the app's event stream (as the page does) until ``until(event)`` holds."""
     import http.client
     import json
@@ -202,3 +216,10 @@ def read_events(running: Running, until: Callable[[dict[str, Any]], bool], timeo
 
 def state_is(state: str) -> Callable[[dict[str, Any]], bool]:
     return lambda event: event.get("type") == "status" and event.get("state") == state
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: Playwright's sync API keeps a loop running on
+    the main thread while its session fixture lives."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

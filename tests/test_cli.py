@@ -8,14 +8,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import NBAPP, env_with, read_events, state_is, write_notebook
 
 from nbapp import __version__
 
+from support import NBAPP, env_with, read_events, state_is, write_notebook
 
-def run_cli(*args: str, tmpdir: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+
+def run_cli(
+    *args: str, tmpdir: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     env = env_with(TMPDIR=str(tmpdir)) if tmpdir else None
-    return subprocess.run([NBAPP, *args], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [NBAPP, *args], capture_output=True, check=False, text=True, timeout=timeout, env=env
+    )
 
 
 def test_version_and_help() -> None:
@@ -30,21 +35,40 @@ def test_version_and_help() -> None:
 
 
 def _invalid_v4() -> str:
-    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]})
+    return json.dumps(
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}
+    )
 
 
 BAD_NOTEBOOKS = {
     "missing": (None, "no such file"),
     "directory": ("<dir>", "is a directory"),
     "not-json": ("{ this is not json", "not valid JSON (line 1"),
-    "nbformat-3": (json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}), "nbformat 3 is not supported"),
+    "nbformat-3": (
+        json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}),
+        "nbformat 3 is not supported",
+    ),
     "schema-invalid": (_invalid_v4(), "invalid nbformat 4 notebook"),
     "r-kernel": (
-        json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}}}),
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "cells": [],
+                "metadata": {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}},
+            }
+        ),
         "uses the R kernel 'ir'",
     ),
     "unknown-kernel": (
-        json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": {"kernelspec": {"name": "mystery", "display_name": "?"}}}),
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "cells": [],
+                "metadata": {"kernelspec": {"name": "mystery", "display_name": "?"}},
+            }
+        ),
         "unknown kernel 'mystery'",
     ),
 }
@@ -71,7 +95,11 @@ def test_bad_notebook_gives_one_line_and_exit_2(case: str, tmp_path: Path) -> No
 
 
 def test_bad_options_exit_2() -> None:
-    for args in (["run", "--port", "70000", "x.ipynb"], ["run", "--timeout", "soon", "x.ipynb"], ["frobnicate"]):
+    for args in (
+        ["run", "--port", "70000", "x.ipynb"],
+        ["run", "--timeout", "soon", "x.ipynb"],
+        ["frobnicate"],
+    ):
         result = run_cli(*args)
         assert result.returncode == 2, args
         assert "Traceback" not in result.stderr
@@ -85,14 +113,33 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = run_cli("run", "--no-window", "--port", str(port), str(nb))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"nbapp: error: port {port} is already in use on 127.0.0.1 (use --port 0 to pick a free one)"
+    assert (
+        result.stderr.strip()
+        == f"nbapp: error: port {port} is already in use on 127.0.0.1 (use --port 0 to pick a free one)"
+    )
 
 
 def test_missing_kernelspec_warns_and_runs(tmp_path: Path, serve) -> None:
     nb = tmp_path / "nokernel.ipynb"
-    nb.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "id": "a", "metadata": {}, "execution_count": None, "outputs": [], "source": "print(40 + 2)"}
-    ]}))
+    nb.write_text(
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {},
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "id": "a",
+                        "metadata": {},
+                        "execution_count": None,
+                        "outputs": [],
+                        "source": "print(40 + 2)",
+                    }
+                ],
+            }
+        )
+    )
     app = serve(nb)
     events = read_events(app, state_is("done"))
     assert any(e["type"] == "cell" and "42" in e["html"] for e in events)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, PageLog
 from playwright.sync_api import Page
+
+from conftest import CORPUS, PageLog
 from support import wait_state
 
 # The ones that need no third-party widget library (bqplot.ipynb, dashboard.ipynb and
@@ -22,7 +23,9 @@ def corpus(name: str) -> Path:
 
 
 @pytest.mark.parametrize("name", FIRST_PARTY)
-def test_corpus_notebook_runs_to_done_offline(name: str, serve, page: Page, page_log: PageLog) -> None:
+def test_corpus_notebook_runs_to_done_offline(
+    name: str, serve, page: Page, page_log: PageLog
+) -> None:
     app = serve(corpus(name), "--query", "username=Ada")
     page.goto(app.url)
     wait_state(page, "done", timeout=90)

@@ -6,9 +6,20 @@ import signal
 from pathlib import Path
 
 import pytest
-from support import descendants, gone, kernel_runtime_dir, read_events, state_is, wait_for, write_notebook
 
-SPAWNS_A_CHILD = "import subprocess\nchild = subprocess.Popen(['sleep', '300'])\nprint('child', child.pid)"
+from support import (
+    descendants,
+    gone,
+    kernel_runtime_dir,
+    read_events,
+    state_is,
+    wait_for,
+    write_notebook,
+)
+
+SPAWNS_A_CHILD = (
+    "import subprocess\nchild = subprocess.Popen(['sleep', '300'])\nprint('child', child.pid)"
+)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -6,8 +6,9 @@ import base64
 import urllib.request
 from pathlib import Path
 
-from conftest import PageLog
 from playwright.sync_api import Page
+
+from conftest import PageLog
 from support import Md, wait_for, wait_state
 
 TINY_PNG = base64.b64encode(
@@ -26,7 +27,7 @@ def test_every_standard_output_type_renders(serve, notebook, page: Page, page_lo
             "import sys; print('stream-err', file=sys.stderr)",
             "from IPython.display import HTML; HTML('<b id=\"html-out\">bold</b>')",
             f"from IPython.display import Image; Image(data=__import__('base64').b64decode('{TINY_PNG}'))",
-            "from IPython.display import SVG; SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\"/></svg>')",
+            'from IPython.display import SVG; SVG(\'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>\')',
             "from IPython.display import Latex; Latex(r'$\\alpha^2$')",
             "from IPython.display import Markdown; Markdown('**md-out**')",
             "from IPython.display import JSON; JSON({'json_key': [1, 2]})",
@@ -95,7 +96,9 @@ def test_cell_over_the_timeout_is_interrupted_and_reported(serve, notebook, page
     app = serve(nb, "--timeout", "2")
     page.goto(app.url)
     wait_state(page, "error", timeout=30)
-    assert "Cell 1 timed out after 2 s and was interrupted" in page.locator(".nbapp-bar").inner_text()
+    assert (
+        "Cell 1 timed out after 2 s and was interrupted" in page.locator(".nbapp-bar").inner_text()
+    )
     assert "never" not in page.locator("#nbapp-cells").inner_text()
     assert len(app.kernels()) == 1  # interrupted, not killed: widgets stay live
 
@@ -127,7 +130,9 @@ def test_kernel_killed_by_a_cell_is_reported_and_restart_recovers(
 def test_kernel_dying_after_the_run_is_reported(serve, notebook, page: Page) -> None:
     # Stands in for a widget callback that kills the kernel after the page is live.
     nb = notebook(
-        ["import os, signal, threading\nthreading.Timer(2.0, os.kill, (os.getpid(), signal.SIGKILL)).start()\nprint('live')"]
+        [
+            "import os, signal, threading\nthreading.Timer(2.0, os.kill, (os.getpid(), signal.SIGKILL)).start()\nprint('live')"
+        ]
     )
     app = serve(nb)
     page.goto(app.url)
@@ -160,8 +165,12 @@ def test_markdown_only_notebook_needs_no_kernel(serve, notebook, page: Page) -> 
     assert app.kernels() == []
 
 
-def test_kernel_runs_in_the_notebook_folder_with_the_query_string(serve, notebook, page: Page) -> None:
-    nb = notebook(["import os\nprint('cwd=' + os.getcwd())\nprint('qs=' + os.environ['QUERY_STRING'])"])
+def test_kernel_runs_in_the_notebook_folder_with_the_query_string(
+    serve, notebook, page: Page
+) -> None:
+    nb = notebook(
+        ["import os\nprint('cwd=' + os.getcwd())\nprint('qs=' + os.environ['QUERY_STRING'])"]
+    )
     app = serve(nb, "--query", "username=Ada&x=1")
     page.goto(app.url)
     wait_state(page, "done")
@@ -170,7 +179,9 @@ def test_kernel_runs_in_the_notebook_folder_with_the_query_string(serve, noteboo
     assert "qs=username=Ada&x=1" in text
 
 
-def test_user_ipython_startup_files_are_not_read(serve, notebook, tmp_path: Path, page: Page) -> None:
+def test_user_ipython_startup_files_are_not_read(
+    serve, notebook, tmp_path: Path, page: Page
+) -> None:
     home = tmp_path / "home"
     startup = home / ".ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
@@ -187,9 +198,13 @@ def test_user_ipython_startup_files_are_not_read(serve, notebook, tmp_path: Path
     assert "False" in text and "STARTUP-LEAK" not in text
 
 
-def test_huge_output_is_truncated_and_the_server_stays_responsive(serve, notebook, page: Page) -> None:
+def test_huge_output_is_truncated_and_the_server_stays_responsive(
+    serve, notebook, page: Page
+) -> None:
     # ~60 MB of text against the 10 MB per-cell budget.
-    nb = notebook(["line = 'x' * 1000\nfor _ in range(60_000): print(line)", "print('next cell ran')"])
+    nb = notebook(
+        ["line = 'x' * 1000\nfor _ in range(60_000): print(line)", "print('next cell ran')"]
+    )
     app = serve(nb)
     page.goto(app.url)
     page.get_by_text("Running cell 1 of 2").wait_for(timeout=30_000)

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import zmq
+import zmq.asyncio
 
 from nbapp.kernel import PrivateKernel
 from nbapp.protocol import MalformedMessage, Message, decode, encode
@@ -47,22 +47,23 @@ class KernelBridge:
         self._session = kernel.manager.session
         self._requests: OrderedDict[str, None] = OrderedDict()
         self._shell: zmq.asyncio.Socket | None = None
+        self._sockets: list[zmq.asyncio.Socket] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        manager = self._kernel.manager
-        self._shell = manager.connect_shell(identity=uuid.uuid4().hex.encode())
-        iopub = manager.connect_iopub()
+        manager = self._kernel.manager  # an AsyncKernelManager: its sockets are asyncio ones
+        shell: zmq.asyncio.Socket = manager.connect_shell(identity=uuid.uuid4().hex.encode())  # type: ignore[assignment]
+        iopub: zmq.asyncio.Socket = manager.connect_iopub()  # type: ignore[assignment]
+        self._shell, self._sockets = shell, [shell, iopub]
         self._tasks = [
-            asyncio.create_task(self._pump(self._shell, "shell")),
+            asyncio.create_task(self._pump(shell, "shell")),
             asyncio.create_task(self._pump(iopub, "iopub")),
         ]
-        self._sockets = [self._shell, iopub]
 
     def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for socket in getattr(self, "_sockets", []):
+        for socket in self._sockets:
             socket.close(linger=0)
 
     # --- page -> kernel -------------------------------------------------------------------
@@ -122,7 +123,9 @@ class KernelBridge:
             key: msg[key] for key in ("header", "parent_header", "metadata", "content")
         }
         out.update(
-            channel=channel, msg_id=msg["header"]["msg_id"], msg_type=msg_type,
+            channel=channel,
+            msg_id=msg["header"]["msg_id"],
+            msg_type=msg_type,
             buffers=msg.get("buffers") or [],
         )
         return out

@@ -145,7 +145,7 @@ class Dashboard:
             if self.kernel is not None and self.status.state != State.DEAD:
                 await self._watch_kernel()
         except KernelError as exc:
-            log.error("%s", exc.message)
+            log.error("%s", exc.message)  # noqa: TRY400 (the message is the whole story)
             self._set_status(Status(State.DEAD, exc.message, 0, self._total))
         finally:
             if runner is not None:
@@ -176,7 +176,12 @@ class Dashboard:
                 continue
             position += 1
             self._set_status(
-                Status(State.RUNNING, f"Running cell {position} of {self._total}", position, self._total)
+                Status(
+                    State.RUNNING,
+                    f"Running cell {position} of {self._total}",
+                    position,
+                    self._total,
+                )
             )
             result = await runner.run(index)
             self._show(index, self._renderer.render(result.cell, self.notebook.node.metadata))
@@ -205,5 +210,11 @@ class Dashboard:
         while await self.kernel.is_alive():
             await asyncio.sleep(_WATCH_SECONDS)
         self._set_status(
-            Status(State.DEAD, "The kernel stopped.", self.status.cell, self._total, self.status.failed_cell)
+            Status(
+                State.DEAD,
+                "The kernel stopped.",
+                self.status.cell,
+                self._total,
+                self.status.failed_cell,
+            )
         )

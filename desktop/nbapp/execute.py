@@ -37,7 +37,7 @@ class CellResult:
     error_value: str = ""
 
 
-class _BoundedClient(NotebookClient):  # type: ignore[misc]
+class _BoundedClient(NotebookClient):
     """nbclient's client with a per-cell output budget, so a runaway print cannot eat memory."""
 
     def __init__(self, nb: NotebookNode, *, max_output_bytes: int, **kwargs: Any) -> None:
@@ -55,7 +55,9 @@ class _BoundedClient(NotebookClient):  # type: ignore[misc]
             return super().output(outs, msg, display_id, cell_index)
         if cell_index not in self._truncated:
             self._truncated.add(cell_index)
-            notice = f"[nbapp: output truncated: this cell printed more than {self._budget // 2**20} MB]"
+            notice = (
+                f"[nbapp: output truncated: this cell printed more than {self._budget // 2**20} MB]"
+            )
             outs.append(nbformat.v4.new_output("stream", name="stderr", text=notice))
         return None
 
@@ -68,7 +70,7 @@ def _content_size(content: dict[str, Any]) -> int:
 
 
 class CellRunner:
-    """Executes cells of ``nb`` in order on ``kernel``; the caller decides what to do with results."""
+    """Runs cells of ``nb`` on ``kernel`` one at a time; the caller decides what follows."""
 
     def __init__(
         self,

@@ -35,7 +35,7 @@ def kernel_argv() -> list[str]:
     return [*head, "-f", "{connection_file}", "--HistoryManager.enabled=False"]
 
 
-class _PrivateSpecManager(KernelSpecManager):  # type: ignore[misc]
+class _PrivateSpecManager(KernelSpecManager):
     """Answers every kernel name with nbapp's own Python kernel command."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
@@ -106,7 +106,9 @@ class PrivateKernel:
         )
         self._manager = manager
         try:
-            await manager.start_kernel(env=isolated_env(runtime, self._query_string), cwd=str(self._cwd))
+            await manager.start_kernel(
+                env=isolated_env(runtime, self._query_string), cwd=str(self._cwd)
+            )
         except Exception as exc:  # any launch failure is reported the same way
             raise KernelError(f"the Python kernel could not be started: {exc}") from exc
         log.debug("kernel %s started (pid %s)", manager.kernel_id, self.pid)
@@ -141,14 +143,16 @@ class PrivateKernel:
         try:
             if manager is not None and manager.has_kernel:
                 try:
-                    await asyncio.wait_for(manager.shutdown_kernel(now=False), 2 * _SHUTDOWN_WAIT_SECONDS)
+                    await asyncio.wait_for(
+                        manager.shutdown_kernel(now=False), 2 * _SHUTDOWN_WAIT_SECONDS
+                    )
                 except (asyncio.TimeoutError, RuntimeError):
                     log.warning("kernel did not stop in time; killing it")
                     await manager.shutdown_kernel(now=True)
         finally:
             _kill_group(group)
             if manager is not None:
-                manager.cleanup_resources()
+                await manager.cleanup_resources()
                 with contextlib.suppress(Exception):
                     manager.context.destroy(linger=0)
             if self._runtime_dir is not None:

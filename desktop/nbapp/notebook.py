@@ -53,17 +53,17 @@ class Notebook:
     def title(self) -> str:
         """``metadata.nbapp.title``, else the first heading, else the file name."""
         meta = self.node.metadata.get("nbapp", {})
-        if isinstance(meta, dict) and isinstance(meta.get("title"), str) and meta["title"]:
-            return str(meta["title"])
+        title = meta.get("title") if isinstance(meta, dict) else None
+        if isinstance(title, str) and title:
+            return title
         for cell in self.node.cells:
             if cell.cell_type != "markdown":
                 continue
-            for line in cell.source.splitlines():
-                stripped = line.strip()
-                if stripped.startswith("#"):
-                    heading = stripped.lstrip("#").strip()
-                    if heading:
-                        return heading
+            source: str = cell.source
+            for line in source.splitlines():
+                heading = line.strip().lstrip("#").strip() if line.lstrip().startswith("#") else ""
+                if heading:
+                    return heading
         return self.path.stem
 
 
@@ -110,10 +110,13 @@ def _validated(path: Path, data: dict[str, object]) -> NotebookNode:
         except ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "top level"
             first_line = str(exc.message).splitlines()[0]
-            raise NotebookError(path, f"invalid nbformat 4 notebook at {where}: {first_line}") from exc
+            raise NotebookError(
+                path, f"invalid nbformat 4 notebook at {where}: {first_line}"
+            ) from exc
         except (KeyError, AttributeError, TypeError) as exc:
             raise NotebookError(path, f"invalid nbformat 4 notebook ({exc!r})") from exc
-    return strip_transient(rejoin_lines(node))
+    validated: NotebookNode = strip_transient(rejoin_lines(node))
+    return validated
 
 
 def _kernel_name(path: Path, node: NotebookNode) -> str:
@@ -123,7 +126,9 @@ def _kernel_name(path: Path, node: NotebookNode) -> str:
         log.warning("%s has no kernelspec; running it with the Python kernel", path)
         return DEFAULT_KERNEL
     name = str(spec.get("name", ""))
-    language = str(spec.get("language", "") or node.metadata.get("language_info", {}).get("name", ""))
+    language = str(
+        spec.get("language", "") or node.metadata.get("language_info", {}).get("name", "")
+    )
     if language.lower() == "python" or name.lower().startswith("python"):
         return name or DEFAULT_KERNEL
     if language:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 @cache
 def assets_dir() -> Path:
-    """The ``assets/`` folder: next to the package when installed, at the repo root in a checkout."""
+    """``assets/``: inside the package when installed, at the repo root in a checkout."""
     here = Path(__file__).resolve().parent
     candidates = [here / "assets", here.parent.parent / "assets"]
     frozen_root = getattr(sys, "_MEIPASS", None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
+from itertools import pairwise
 from typing import Any
 
 from jupyter_client.jsonutil import json_default
@@ -44,7 +45,7 @@ def decode(frame: str | bytes) -> Message:
     offsets.append(len(frame))
     if offsets != sorted(offsets) or offsets[0] < 4 * (count + 1):
         raise MalformedMessage("binary frame has bad offsets")
-    parts = [frame[start:end] for start, end in zip(offsets, offsets[1:])]
+    parts = [frame[start:end] for start, end in pairwise(offsets)]
     return _checked(_loads(parts[0]), parts[1:])
 
 

@@ -7,9 +7,9 @@ import logging
 import re
 
 from nbconvert import HTMLExporter
-from traitlets.config import Config
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
+from traitlets.config import Config
 
 from nbapp.paths import templates_dir
 
@@ -53,6 +53,10 @@ class CellRenderer:
             exclude_output_prompt=True,
             config=Config({"NbConvertBase": {"display_data_priority": _DISPLAY_PRIORITY}}),
         )
+        # nbconvert warns about images without alt text on every plot; that is the
+        # notebook author's business, not something to print at the app's user.
+        self._exporter.log = log.getChild("nbconvert")
+        self._exporter.log.setLevel(logging.ERROR)
 
     def render(self, cell: NotebookNode, metadata: NotebookNode) -> str:
         """HTML for ``cell``; its source is dropped before nbconvert sees it (markdown aside)."""

@@ -11,10 +11,12 @@ import asyncio
 import json
 import logging
 import os
+from dataclasses import dataclass
+from http.client import responses
 from pathlib import Path
 from typing import Any
 
-from tornado import httputil, web, websocket
+from tornado import web, websocket
 from tornado.iostream import StreamClosedError
 
 from nbapp import __version__
@@ -38,16 +40,45 @@ _CSP = (
 )
 # Files next to the notebook that its markdown and HTML may link to; never code or data.
 FILE_SUFFIXES = frozenset(
-    ".png .jpg .jpeg .gif .svg .webp .ico .bmp .avif .mp4 .webm .ogg .mp3 .wav .pdf .css "
-    ".woff .woff2 .ttf .otf".split()
+    [
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".svg",
+        ".webp",
+        ".ico",
+        ".bmp",
+        ".avif",
+        ".mp4",
+        ".webm",
+        ".ogg",
+        ".mp3",
+        ".wav",
+        ".pdf",
+        ".css",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+    ]
 )
 
 
-class Guarded(web.RequestHandler):
-    guard: Guard
+@dataclass(frozen=True)
+class ServerContext:
+    """What every handler gets through its route."""
 
-    def initialize(self, guard: Guard, **kwargs: Any) -> None:
-        self.guard = guard
+    guard: Guard
+    dashboard: Dashboard
+    show_tracebacks: bool = False
+
+
+class Guarded(web.RequestHandler):
+    def initialize(self, ctx: ServerContext, **kwargs: Any) -> None:
+        self.ctx = ctx
+        self.guard = ctx.guard
+        self.dashboard = ctx.dashboard
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Security-Policy", _CSP)
@@ -77,14 +108,10 @@ class Guarded(web.RequestHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         # The user sees the status only; the reason goes to the log (HTTPError.log_message).
         self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish(f"{status_code} {httputil.responses.get(status_code, 'Error')}\n")
+        self.finish(f"{status_code} {responses.get(status_code, 'Error')}\n")
 
 
 class PageHandler(Guarded):
-    def initialize(self, guard: Guard, dashboard: Dashboard, **kwargs: Any) -> None:
-        super().initialize(guard)
-        self.dashboard = dashboard
-
     def get(self) -> None:
         if self.get_query_argument("token", None):
             self.redirect("/")  # keep the token out of the page's URL and history
@@ -101,10 +128,6 @@ class PageHandler(Guarded):
 
 class EventsHandler(Guarded):
     """Server-sent events: the page's cells and status, replayed from the start on connect."""
-
-    def initialize(self, guard: Guard, dashboard: Dashboard, **kwargs: Any) -> None:
-        super().initialize(guard)
-        self.dashboard = dashboard
 
     async def get(self) -> None:
         self.set_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -127,10 +150,6 @@ class EventsHandler(Guarded):
 
 
 class RestartHandler(Guarded):
-    def initialize(self, guard: Guard, dashboard: Dashboard, **kwargs: Any) -> None:
-        super().initialize(guard)
-        self.dashboard = dashboard
-
     async def post(self) -> None:
         await self.dashboard.restart()
         self.set_status(202)
@@ -139,10 +158,6 @@ class RestartHandler(Guarded):
 
 class KernelModelHandler(Guarded):
     """What @jupyterlab/services asks about a kernel when its socket drops."""
-
-    def initialize(self, guard: Guard, dashboard: Dashboard, **kwargs: Any) -> None:
-        super().initialize(guard)
-        self.dashboard = dashboard
 
     def get(self, kernel_id: str) -> None:
         kernel = self.dashboard.kernel
@@ -160,12 +175,8 @@ class KernelModelHandler(Guarded):
 
 
 class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
-    def initialize(
-        self, guard: Guard, dashboard: Dashboard, show_tracebacks: bool, **kwargs: Any
-    ) -> None:
-        super().initialize(guard)
-        self.dashboard = dashboard
-        self.show_tracebacks = show_tracebacks
+    def initialize(self, ctx: ServerContext, **kwargs: Any) -> None:
+        super().initialize(ctx)
         self.bridge: KernelBridge | None = None
 
     def _needs_origin(self) -> bool:
@@ -188,7 +199,7 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
         except asyncio.TimeoutError:
             self.close(1011, "kernel not ready")
             return
-        self.bridge = KernelBridge(kernel, self._send, show_tracebacks=self.show_tracebacks)
+        self.bridge = KernelBridge(kernel, self._send, show_tracebacks=self.ctx.show_tracebacks)
         self.bridge.start()
 
     def _send(self, frame: str | bytes) -> None:
@@ -216,9 +227,9 @@ class GuardedStatic(Guarded, web.StaticFileHandler):
     (for the notebook's folder) only media-like suffixes."""
 
     def initialize(  # type: ignore[override]
-        self, guard: Guard, path: str, suffixes: frozenset[str] | None = None, **kwargs: Any
+        self, ctx: ServerContext, path: str, suffixes: frozenset[str] | None = None
     ) -> None:
-        Guarded.initialize(self, guard)
+        Guarded.initialize(self, ctx)
         web.StaticFileHandler.initialize(self, path)
         self.suffixes = suffixes
 
@@ -247,39 +258,32 @@ def _log_request(handler: web.RequestHandler) -> None:
 
 
 def make_app(dashboard: Dashboard, guard: Guard, *, show_tracebacks: bool) -> web.Application:
-    deps: dict[str, Any] = {"guard": guard, "dashboard": dashboard}
+    ctx = ServerContext(guard, dashboard, show_tracebacks)
+    deps = {"ctx": ctx}
     kernel_id = r"([0-9a-f-]{36})"
+
+    def static(root: Path, suffixes: frozenset[str] | None = None) -> dict[str, Any]:
+        return {"ctx": ctx, "path": str(root), "suffixes": suffixes}
+
     return web.Application(
         [
             (r"/", PageHandler, deps),
             (r"/nbapp/api/events", EventsHandler, deps),
             (r"/nbapp/api/restart", RestartHandler, deps),
             (rf"/api/kernels/{kernel_id}", KernelModelHandler, deps),
-            (
-                rf"/api/kernels/{kernel_id}/channels",
-                KernelChannelsHandler,
-                {**deps, "show_tracebacks": show_tracebacks},
-            ),
-            (r"/nbapp/static/(.*)", GuardedStatic, {"guard": guard, "path": str(static_dir())}),
+            (rf"/api/kernels/{kernel_id}/channels", KernelChannelsHandler, deps),
+            (r"/nbapp/static/(.*)", GuardedStatic, static(static_dir())),
             (
                 r"/nbapp/lab/(.*)",
                 GuardedStatic,
-                {"guard": guard, "path": str(nbconvert_lab_static_dir()), "suffixes": frozenset({".css"})},
+                static(nbconvert_lab_static_dir(), frozenset({".css"})),
             ),
             (r"/nbapp/api/widget-modules", WidgetModulesHandler, deps),
             *(
-                (
-                    rf"{URL_PREFIX}/{number}/(.*)",
-                    GuardedStatic,
-                    {"guard": guard, "path": str(root), "suffixes": SERVED_SUFFIXES},
-                )
+                (rf"{URL_PREFIX}/{number}/(.*)", GuardedStatic, static(root, SERVED_SUFFIXES))
                 for number, root in enumerate(widget_modules().roots)
             ),
-            (
-                r"/(.+)",
-                GuardedStatic,
-                {"guard": guard, "path": str(dashboard.notebook.folder), "suffixes": FILE_SUFFIXES},
-            ),
+            (r"/(.+)", GuardedStatic, static(dashboard.notebook.folder, FILE_SUFFIXES)),
         ],
         template_path=str(templates_dir()),
         log_function=_log_request,
