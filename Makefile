@@ -6,10 +6,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests drive: Chromium for pages, Xvfb for windows.
-SYSTEM_PACKAGES := chromium xvfb xauth
+# Debian libraries Qt WebEngine (the Linux window) loads beyond a bare X client's.
+WINDOW_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+  libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxkbcommon-x11-0 \
+  libx11-xcb1 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libnss3 libasound2 libgbm1 \
+  libegl1 libfontconfig1 libdbus-1-3
+# Debian packages the tests drive: Chromium for pages; Xvfb, xdotool, imagemagick for windows.
+SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick
 
-.PHONY: demo test lint system-deps assets assets-check clean
+.PHONY: demo test lint system-deps window-deps assets assets-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +28,10 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.demo-installed
 
-system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+system-deps window-deps: PACKAGES = $(SYSTEM_PACKAGES)
+window-deps: PACKAGES = $(WINDOW_PACKAGES)
+system-deps window-deps:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -32,7 +39,7 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-demo: $(VENV)/.demo-installed
+demo: $(VENV)/.demo-installed window-deps
 	$(BIN)/nbapp run examples/demo.ipynb $(ARGS)
 
 test: $(VENV)/.test-installed system-deps

@@ -1,0 +1,347 @@
+"""The desktop window: the only module that knows a GUI exists.
+
+pywebview owns the main thread (Cocoa and Qt insist on it); the app (tornado and the kernel)
+runs on a background thread's asyncio loop. The window opens the token URL at once: the port
+is bound and listening before the window exists, so the page's own status bar ("Starting the
+kernel", "Running cell i of n") is the splash, with no second page load. Whatever ends the GUI
+loop (the user closing the window, SIGTERM, SIGINT) then stops the app: server, pages, kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from nbapp.errors import UsageError
+
+if TYPE_CHECKING:
+    from nbapp.app import App
+    from nbapp.notebook import Notebook
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = (1024, 768)
+MIN_SIZE = (320, 240)
+MAX_SIDE = 16384
+
+# What to install per platform, in the words a user can paste into a terminal.
+_INSTALL_HINTS = {
+    "linux": "pip install pywebview qtpy PySide6 (or Debian's python3-gi gir1.2-webkit2-4.1)",
+    "darwin": "pip install pywebview",
+    "win32": "pip install pywebview (it uses the Edge WebView2 runtime)",
+}
+
+
+class NoWindowBackendError(UsageError):
+    """pywebview or every GUI toolkit it can drive is missing."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__(
+            f"cannot open a window: no GUI backend is installed ({hint}); "
+            "or use --no-window to serve the page for a browser"
+        )
+
+
+# --- before anything starts: can a window be shown here? -----------------------------------
+def display_missing() -> str | None:
+    """Why no window can be shown on this machine, or None if it can."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
+    return None
+
+
+def _installed(module: str) -> bool:
+    # find_spec imports parent packages; a broken or blocked one counts as not installed.
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def choose_backend() -> str:
+    """The pywebview GUI to use, or NoWindowBackendError naming what to install.
+
+    Checked without importing the toolkit, so that a missing backend fails before a kernel starts.
+    """
+    platform = "linux" if sys.platform.startswith("linux") else sys.platform
+    hint = _INSTALL_HINTS.get(platform, "pip install pywebview")
+    if not _installed("webview"):
+        raise NoWindowBackendError(hint)
+    if platform == "darwin" and _installed("objc"):
+        return "cocoa"
+    if platform == "win32" and _installed("clr"):
+        return "edgechromium"
+    if platform != "linux":
+        raise NoWindowBackendError(hint)
+    for binding in ("PySide6", "PyQt6", "PyQt5"):
+        if _installed("qtpy") and _installed(f"{binding}.QtWebEngineWidgets"):
+            # qtpy would pick PyQt first; PySide6 is LGPL, which matters to apps users ship.
+            os.environ.setdefault("QT_API", binding.lower())
+            return "qt"
+    if _installed("gi"):
+        return "gtk"
+    raise NoWindowBackendError(hint)
+
+
+# --- the app on a background loop ------------------------------------------------------------
+class _ServerThread(threading.Thread):
+    """Runs ``App.serve`` on its own asyncio loop; ``stop()`` works at any moment of its life."""
+
+    def __init__(self, app: App, on_ready: Callable[[App], None]) -> None:
+        super().__init__(name="nbapp-server")
+        self.app = app
+        self.error: Exception | None = None
+        self.window: Any = None  # closed if the app ends on its own (an error)
+        self._on_ready = on_ready
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_known = threading.Event()
+        self._stopping = False
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except Exception as exc:  # handed to the main thread, which re-raises it
+            self.error = exc
+        finally:
+            self._loop_known.set()
+            self._close_window()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._loop_known.set()
+        # serve() records its loop before its first await, so a stop() scheduled on this
+        # loop from now on always reaches it.
+        await self.app.serve(self._on_ready)
+
+    def _close_window(self) -> None:
+        if self.window is None or self._stopping:
+            return
+        try:
+            self.window.destroy()
+        except Exception as exc:  # pywebview raises its own types, e.g. when already closed
+            log.debug("closing the window after the app ended: %r", exc)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._loop_known.wait()
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already finished
+                self._loop.call_soon_threadsafe(self.app.stop)
+
+
+# --- what the window looks like ---------------------------------------------------------------
+def _sizes_file() -> Path:
+    return Path(platformdirs.user_state_dir("nbapp")) / "windows.json"
+
+
+def _read_sizes() -> dict[str, Any]:
+    try:
+        data = json.loads(_sizes_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _valid_size(value: object) -> tuple[int, int] | None:
+    if not (isinstance(value, (list, tuple)) and len(value) == 2):
+        return None
+    width, height = value
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (width, height)):
+        return None
+    return (max(MIN_SIZE[0], min(width, MAX_SIDE)), max(MIN_SIZE[1], min(height, MAX_SIDE)))
+
+
+def initial_size(notebook: Notebook) -> tuple[int, int]:
+    """The size the user last left this app at, else metadata.nbapp width/height, else default."""
+    remembered = _valid_size(_read_sizes().get(str(notebook.path)))
+    if remembered:
+        return remembered
+    meta = notebook.node.metadata.get("nbapp", {})
+    if isinstance(meta, dict):
+        declared = _valid_size(
+            [meta.get("width", DEFAULT_SIZE[0]), meta.get("height", DEFAULT_SIZE[1])]
+        )
+        if declared:
+            return declared
+    return DEFAULT_SIZE
+
+
+def remember_size(notebook: Notebook, size: tuple[int, int]) -> None:
+    sizes = _read_sizes()
+    sizes[str(notebook.path)] = list(size)
+    path = _sizes_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(sizes, indent=1), encoding="utf-8")
+    except OSError as exc:  # a lost window size is not worth failing the exit for
+        log.warning("could not remember the window size in %s: %s", path, exc.strerror)
+
+
+def icon_path(notebook: Notebook) -> Path | None:
+    """``metadata.nbapp.icon``, a file relative to the notebook's folder."""
+    meta = notebook.node.metadata.get("nbapp", {})
+    icon = meta.get("icon") if isinstance(meta, dict) else None
+    if not isinstance(icon, str) or not icon:
+        return None
+    path = (notebook.folder / icon).resolve()
+    if not path.is_file():
+        log.warning("the icon %s named in the notebook's metadata does not exist", path)
+        return None
+    return path
+
+
+# --- keeping the window on the app --------------------------------------------------------------
+def _same_origin(url: str, origin: str) -> bool:
+    if url.startswith("blob:"):
+        url = url[len("blob:") :]
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() == origin or url == "about:blank"
+
+
+def _open_outside(url: str) -> None:
+    """Links to other sites belong in the user's browser; anything else is dropped."""
+    if urlsplit(url).scheme in ("http", "https", "mailto"):
+        log.info("opening a link in the system browser")
+        webbrowser.open(url, new=2)
+    else:
+        log.warning("blocked navigation to a %s: URL", urlsplit(url).scheme)
+
+
+def _install_qt_hooks(native: Any, origin: str) -> None:
+    """Qt: refuse main-frame navigation off the app, and save downloads through a dialog.
+
+    pywebview only redirects target=_blank links, and its own download handler uses the Qt 5
+    API (``setPath``), which Qt 6 removed.
+    """
+    from qtpy.QtWidgets import QFileDialog
+
+    page = native.webview.page()
+
+    def on_navigation(request: Any) -> None:
+        url = request.url().toString()
+        if request.isMainFrame() and not _same_origin(url, origin):
+            request.reject()
+            _open_outside(url)
+
+    def on_download(download: Any) -> None:
+        folder = platformdirs.user_downloads_dir()
+        name = download.downloadFileName() or download.suggestedFileName() or "download"
+        target, _ = QFileDialog.getSaveFileName(native, "Save file", str(Path(folder) / name))
+        if not target:
+            download.cancel()
+            return
+        download.setDownloadDirectory(str(Path(target).parent))
+        download.setDownloadFileName(Path(target).name)
+        download.accept()
+        log.info("saving a download to %s", target)
+
+    page.navigationRequested.connect(on_navigation)
+    page.profile().downloadRequested.connect(on_download)
+
+
+def _check_location(window: Any, origin: str, home: str) -> None:
+    """Other backends: if the page got away anyway, send the URL out and come back."""
+    url = window.get_current_url() or ""
+    if url and not _same_origin(url, origin):
+        _open_outside(url)
+        window.load_url(home)
+
+
+# --- the window ---------------------------------------------------------------------------
+def _prepare_environment(gui: str) -> None:
+    if gui == "qt" and sys.platform.startswith("linux") and os.geteuid() == 0:
+        # Chromium's sandbox refuses to run as root; quietly, since root is the user's choice.
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+
+def _quiet_pywebview() -> None:
+    # pywebview prints to stderr on its own; send it through ours (the log file) instead.
+    logger = logging.getLogger("pywebview")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _show(app: App, gui: str, server: _ServerThread) -> tuple[int, int]:
+    """Open the window and run the GUI loop until it ends; the window's last size."""
+    import webview
+
+    _quiet_pywebview()
+    webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
+    webview.settings["OPEN_DEVTOOLS_IN_DEBUG"] = False
+    webview.settings["ALLOW_DOWNLOADS"] = gui != "qt"  # Qt gets our own handler
+    notebook = app.notebook
+    size = initial_size(notebook)
+    origin = f"http://127.0.0.1:{app.guard.port}"
+    window = webview.create_window(
+        notebook.title,
+        url=app.url,
+        width=size[0],
+        height=size[1],
+        min_size=MIN_SIZE,
+        text_select=True,
+    )
+    assert window is not None
+    last_size = list(size)
+
+    def on_before_show(window: Any) -> None:  # on the GUI thread, before the window shows
+        if gui == "qt":
+            _install_qt_hooks(window.native, origin)
+        signal.signal(signal.SIGTERM, close)
+        signal.signal(signal.SIGINT, close)
+
+    def close(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: closing the window", signum)
+        if window.events.shown.is_set():
+            window.destroy()
+        else:
+            window.events.shown += window.destroy
+
+    def on_resized(width: int, height: int) -> None:
+        last_size[:] = [width, height]
+
+    window.events.before_show += on_before_show
+    window.events.resized += on_resized
+    if gui != "qt":
+        window.events.loaded += lambda: _check_location(window, origin, f"{origin}/")
+    server.window = window
+    icon = icon_path(notebook)
+    log.info("opening the window with the %s backend", gui)
+    webview.start(
+        gui=gui,  # type: ignore[arg-type]  # one of choose_backend()'s names
+        private_mode=True,
+        icon=str(icon) if icon else None,
+    )
+    return last_size[0], last_size[1]
+
+
+def run_in_window(app: App, on_ready: Callable[[App], None], gui: str) -> None:
+    """Show ``app`` in a native window on this (the main) thread until the window closes."""
+    _prepare_environment(gui)
+    server = _ServerThread(app, on_ready)
+    server.start()  # the kernel starts while the GUI toolkit loads
+    try:
+        size = _show(app, gui, server)
+    finally:
+        server.stop()
+        server.join()
+    remember_size(app.notebook, size)
+    if server.error is not None:
+        raise server.error

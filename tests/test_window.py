@@ -1,0 +1,385 @@
+"""The desktop window: a real Qt WebEngine window under a real X server (Xvfb).
+
+Each test starts ``nbapp run`` without --no-window, finds its window by title, looks at the
+screen's pixels, and closes it the way a window manager does (WM_DELETE_WINDOW).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from PIL import Image
+from Xlib import X, display, protocol
+from Xlib.xobject.drawable import Window as XWindow
+
+from support import (
+    NBAPP,
+    SERVING,
+    Md,
+    Running,
+    kernel_runtime_dir,
+    read_events,
+    state_is,
+    wait_for,
+    write_notebook,
+)
+
+pytestmark = pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("Xvfb", "xdotool", "import")),
+    reason="needs Xvfb, xdotool and imagemagick (`make test` installs them)",
+)
+
+MAGENTA = (255, 0, 255)
+GREEN = (0, 255, 0)
+BLOCK = "<div style='width:600px;height:300px;background:#{}'></div>"
+START_TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def xvfb() -> Iterator[str]:
+    """A private X server on a free display number, ready when Xvfb says so (``-displayfd``).
+
+    Numbers start high: other suites on this machine use the low ones (and :99).
+    """
+    for number in range(150 + os.getpid() % 500, 1200):
+        if Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        started = _start_xvfb(number)
+        if started is not None:
+            break
+    else:
+        pytest.fail("no free X display number for Xvfb")
+    server, pipe = started
+    yield f":{number}"
+    server.terminate()
+    server.wait(10)
+    os.close(pipe)
+
+
+def _start_xvfb(number: int) -> tuple[subprocess.Popen[bytes], int] | None:
+    """Xvfb and the read end of its -displayfd pipe, which stays open while it runs: Xvfb
+    writes to it again on a server reset, and a closed pipe would kill it (SIGPIPE)."""
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [
+            "Xvfb", f":{number}", "-displayfd", str(write_end), "-noreset",
+            "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+        ],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 30)
+    reported = os.read(read_end, 16).decode().strip() if ready else ""
+    if reported == str(number):
+        return server, read_end
+    os.close(read_end)
+    server.kill()  # the number was taken after all (Xvfb exits), or it hung
+    server.wait(10)
+    return None
+
+
+@dataclass
+class Windowed:
+    """An ``nbapp run`` with a window, and the X display it is on."""
+
+    running: Running
+    display: str
+    env: dict[str, str]
+
+    @property
+    def proc(self) -> subprocess.Popen[str]:
+        return self.running.proc
+
+    def xdotool(self, *args: str) -> str:
+        result = subprocess.run(
+            ["xdotool", *args], env=self.env, capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    def find_window(self, title: str, timeout: float = START_TIMEOUT) -> int:
+        def search() -> str:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"nbapp exited {self.proc.returncode}: {self.running.stderr}")
+            return self.xdotool("search", "--onlyvisible", "--name", f"^{title}$")
+
+        found = wait_for(search, timeout, f"a window titled {title!r}")
+        return int(found.split()[0])
+
+    def geometry(self, window: int) -> tuple[int, int]:
+        out = self.xdotool("getwindowgeometry", "--shell", str(window))
+        values = dict(line.split("=", 1) for line in out.splitlines())
+        return int(values["WIDTH"]), int(values["HEIGHT"])
+
+    def screenshot(self, path: Path) -> Image.Image:
+        subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True)
+        return Image.open(path).convert("RGB")
+
+    def close_window(self, window: int) -> None:
+        """What a window manager does when the user clicks the close button."""
+        conn = display.Display(self.display)
+        try:
+            target: XWindow = conn.create_resource_object("window", window)
+            protocols = conn.intern_atom("WM_PROTOCOLS")
+            delete = conn.intern_atom("WM_DELETE_WINDOW")
+            event = protocol.event.ClientMessage(
+                window=target, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
+            )
+            target.send_event(event, event_mask=X.NoEventMask)
+            conn.flush()
+        finally:
+            conn.close()
+
+
+def count_colour(image: Image.Image, colour: tuple[int, int, int]) -> int:
+    return sum(n for n, pixel in image.getcolors(image.width * image.height) if pixel == colour)
+
+
+def box_of(image: Image.Image, colour: tuple[int, int, int]) -> tuple[int, int, int, int] | None:
+    data = image.load()
+    assert data is not None
+    xs, ys = [], []
+    for y in range(0, image.height, 4):
+        for x in range(0, image.width, 4):
+            if data[x, y] == colour:
+                xs.append(x)
+                ys.append(y)
+    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
+
+
+@pytest.fixture
+def window_env(tmp_path: Path, xvfb: str) -> dict[str, str]:
+    """The display, and XDG dirs of our own so logs and remembered sizes stay in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "BROWSER")}
+    env.update(
+        DISPLAY=xvfb,
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    return env
+
+
+@pytest.fixture
+def open_window(xvfb: str, window_env: dict[str, str]) -> Iterator[Callable[..., Windowed]]:
+    started: list[Running] = []
+
+    def start(notebook: Path, *args: str, env: dict[str, str] | None = None) -> Windowed:
+        env = env or window_env
+        proc = subprocess.Popen(
+            [NBAPP, "run", "--port", "0", str(notebook), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        running = _wait_serving(proc)
+        started.append(running)
+        return Windowed(running, xvfb, env)
+
+    yield start
+    for running in started:
+        running.close()
+
+
+def _wait_serving(proc: subprocess.Popen[str]) -> Running:
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr_lines: list[str] = []
+    stderr_reader = threading.Thread(
+        target=lambda: stderr_lines.extend(proc.stderr),
+        daemon=True,  # type: ignore[arg-type]
+    )
+    stderr_reader.start()
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(START_TIMEOUT)
+    line = box[0].rstrip("\n") if box else ""
+    match = SERVING.match(line)
+    if not match:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"no serving line; got {line!r}; stderr: {''.join(stderr_lines)}")
+    return Running(
+        proc, match["url"], int(match["port"]), match["token"], stderr_lines, stderr_reader
+    )
+
+
+def _assert_clean_exit(app: Windowed, kernels: list[psutil.Process], runtime: Path) -> None:
+    assert app.proc.wait(30) == 0, app.running.stderr
+    wait_for(lambda: all(not k.is_running() for k in kernels), 10, "the kernel to exit")
+    assert not runtime.exists(), f"runtime dir {runtime} left behind"
+    assert app.proc.stdout is not None
+    assert app.proc.stdout.read() == ""  # the serving line was the only stdout line
+
+
+def _kernel_and_runtime(app: Windowed) -> tuple[list[psutil.Process], Path]:
+    kernels = wait_for(app.running.kernels, 30, "the kernel process")
+    return kernels, kernel_runtime_dir(kernels[0])
+
+
+def test_window_shows_output_then_closes_cleanly(
+    tmp_path: Path, open_window: Callable[..., Windowed], window_env: dict[str, str]
+) -> None:
+    nb = write_notebook(
+        tmp_path / "board.ipynb",
+        [
+            Md("# Magenta Board"),
+            f"from IPython.display import HTML\nHTML({BLOCK.format('ff00ff')!r})",
+        ],
+    )
+    app = open_window(nb)
+    window = app.find_window("Magenta Board")  # title from the first heading
+    kernels, runtime = _kernel_and_runtime(app)
+    read_events(app.running, state_is("done"))
+
+    def magenta_shown() -> Image.Image | None:
+        shot = app.screenshot(tmp_path / "shot.png")
+        return shot if count_colour(shot, MAGENTA) > 0.9 * 600 * 300 else None
+
+    shot = wait_for(magenta_shown, 30, "the cell's magenta block on screen")
+    assert count_colour(shot, MAGENTA) <= 600 * 300 * 1.05  # the block, not a magenta screen
+    app.close_window(window)
+    _assert_clean_exit(app, kernels, runtime)
+    # A windowed app has no console: Qt's chatter went to the log file, nothing to stderr.
+    assert app.running.stderr == ""
+    log_file = Path(window_env["XDG_STATE_HOME"]) / "nbapp" / "log" / "nbapp.log"
+    assert log_file.is_file()
+    assert app.running.token not in log_file.read_text()
+    assert oct(log_file.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_sigterm_closes_the_window_and_exits_0(
+    tmp_path: Path, open_window: Callable[..., Windowed]
+) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"], metadata={"nbapp": {"title": "Sig Term"}})
+    app = open_window(nb)
+    app.find_window("Sig Term")
+    kernels, runtime = _kernel_and_runtime(app)
+    read_events(app.running, state_is("done"))
+    app.proc.send_signal(signal.SIGTERM)
+    _assert_clean_exit(app, kernels, runtime)
+
+
+def test_size_from_metadata_then_remembered(
+    tmp_path: Path, open_window: Callable[..., Windowed]
+) -> None:
+    nb = write_notebook(
+        tmp_path / "sized.ipynb",
+        ["x = 1"],
+        metadata={"nbapp": {"title": "Sized", "width": 700, "height": 500}},
+    )
+    first = open_window(nb)
+    window = first.find_window("Sized")
+    assert first.geometry(window) == (700, 500)
+    first.xdotool("windowsize", str(window), "900", "600")
+    wait_for(lambda: first.geometry(window) == (900, 600), 10, "the resize")
+    first.close_window(window)
+    assert first.proc.wait(30) == 0
+
+    second = open_window(nb)
+    window = second.find_window("Sized")
+    assert second.geometry(window) == (900, 600)
+    second.proc.send_signal(signal.SIGTERM)
+    assert second.proc.wait(30) == 0
+
+
+def test_links_to_other_sites_open_in_the_system_browser(
+    tmp_path: Path, open_window: Callable[..., Windowed], window_env: dict[str, str]
+) -> None:
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(0o755)
+    link = "<a href='http://example.invalid/elsewhere' style='display:block;width:600px;height:300px;background:#00ff00'>out</a>"
+    nb = write_notebook(
+        tmp_path / "links.ipynb",
+        [Md("# Link Board"), f"from IPython.display import HTML\nHTML({link!r})"],
+    )
+    app = open_window(nb, env={**window_env, "BROWSER": str(browser)})
+    window = app.find_window("Link Board")
+    read_events(app.running, state_is("done"))
+    box = wait_for(
+        lambda: box_of(app.screenshot(tmp_path / "before.png"), GREEN), 30, "the green link"
+    )
+    x, y = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+    app.xdotool("mousemove", str(x), str(y), "click", "1")
+    wait_for(lambda: opened.is_file() and opened.read_text().strip(), 20, "the system browser")
+    assert opened.read_text().strip() == "http://example.invalid/elsewhere"
+    # The window stayed on the app: the link is still on screen after the click.
+    after = app.screenshot(tmp_path / "after.png")
+    assert count_colour(after, GREEN) > 0.9 * 600 * 300
+    app.close_window(window)
+    assert app.proc.wait(30) == 0
+
+
+# --- when there can be no window ---------------------------------------------------------------
+BLOCK_WEBVIEW = """
+import sys
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name == "webview" or name.startswith("webview."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+sys.meta_path.insert(0, Blocker())
+from nbapp.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_no_backend_is_one_clear_line_and_exit_2(
+    tmp_path: Path, window_env: dict[str, str]
+) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    # pywebview "not installed": an import hook refuses it, as a missing package would.
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_WEBVIEW, "run", str(nb)],
+        env={**window_env, "TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("nbapp: error: cannot open a window: no GUI backend is installed")
+    assert "pip install pywebview" in lines[0] and "--no-window" in lines[0]
+    assert list(scratch.iterdir()) == []  # no kernel was started
+
+
+def test_no_display_falls_back_to_serving(tmp_path: Path, window_env: dict[str, str]) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
+    env = {k: v for k, v in window_env.items() if k != "DISPLAY"}
+    proc = subprocess.Popen(
+        [NBAPP, "run", "--port", "0", str(nb)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    running = _wait_serving(proc)
+    try:
+        read_events(running, state_is("done"))
+        assert running.stop() == 0
+        running.stderr_reader.join(10)  # type: ignore[union-attr]
+        assert running.stderr.strip().splitlines() == [
+            "nbapp: no display (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "serving for a browser instead"
+        ]
+    finally:
+        running.close()
