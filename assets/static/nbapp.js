@@ -4,6 +4,15 @@
   "use strict";
   const body = document.body;
   const cells = document.getElementById("nbapp-cells");
+  const sidebar = document.getElementById("nbapp-sidebar");
+
+  // "auto" follows the operating system; widgets read data-jp-theme-light like JupyterLab's.
+  if (body.dataset.nbappTheme === "auto") {
+    const dark = window.matchMedia("(prefers-color-scheme: dark)");
+    const apply = () => { body.dataset.jpThemeLight = String(!dark.matches); };
+    apply();
+    dark.addEventListener("change", apply);
+  }
   const text = document.querySelector(".nbapp-status-text");
   const fill = document.querySelector(".nbapp-progress-fill");
   const restart = document.querySelector(".nbapp-restart");
@@ -29,16 +38,23 @@
     });
   }
 
-  function showCell(index, html) {
-    let section = cells.querySelector(`section[data-cell-index="${index}"]`);
+  function showCell(index, html, region, width, folded) {
+    const container = region === "sidebar" ? sidebar : cells;
+    let section = document.querySelector(`section[data-cell-index="${index}"]`);
     if (!section) {
       section = document.createElement("section");
-      section.className = "nbapp-cell";
       section.dataset.cellIndex = String(index);
-      const after = Array.from(cells.children).find((s) => Number(s.dataset.cellIndex) > index);
-      cells.insertBefore(section, after || null);
+      const after = Array.from(container.children).find((s) => Number(s.dataset.cellIndex) > index);
+      container.insertBefore(section, after || null);
     }
-    section.innerHTML = html;
+    section.className = `nbapp-cell nbapp-w-${width || "full"}`;
+    if (container === sidebar) {
+      sidebar.hidden = false;
+      body.classList.add("nbapp-has-sidebar");
+    }
+    section.innerHTML = folded
+      ? `<details class="nbapp-folded"><summary>Show output</summary>${html}</details>`
+      : html;
     runScripts(section);
     typeset(section);
     document.dispatchEvent(new CustomEvent("nbapp:cell", { detail: { index, element: section } }));
@@ -65,8 +81,10 @@
       if (seenReset && document.querySelector(".jupyter-widgets")) location.reload();
       seenReset = true;
       cells.replaceChildren();
+      sidebar.replaceChildren();
+      sidebar.hidden = true;
     } else if (event.type === "cell") {
-      showCell(event.index, event.html);
+      showCell(event.index, event.html, event.region, event.width, event.folded);
     } else if (event.type === "status") {
       showStatus(event);
     }

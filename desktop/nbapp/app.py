@@ -59,7 +59,12 @@ class App:
         dashboard = Dashboard(self.notebook, self.settings)
         self.dashboard = dashboard
         server = HTTPServer(
-            make_app(dashboard, self.guard, show_tracebacks=self.settings.show_tracebacks)
+            make_app(
+                dashboard,
+                self.guard,
+                show_tracebacks=self.settings.show_tracebacks,
+                theme=self.settings.theme,
+            )
         )
         server.add_sockets(self._sockets)
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nbapp import __version__
 from nbapp.errors import NbappError
-from nbapp.settings import DEFAULT_CELL_TIMEOUT, RunSettings
+from nbapp.settings import DEFAULT_CELL_TIMEOUT, THEMES, RunSettings, merged_setting
 
 log = logging.getLogger("nbapp")
 
@@ -25,14 +25,14 @@ def _port(value: str) -> int:
     return port
 
 
-def _timeout(value: str) -> float | None:
+def _timeout(value: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
     if seconds < 0:
         raise argparse.ArgumentTypeError("the timeout cannot be negative")
-    return seconds or None  # 0 turns the timeout off
+    return seconds  # 0 turns the timeout off
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,22 +49,59 @@ def build_parser() -> argparse.ArgumentParser:
         "Prints 'nbapp: serving NOTEBOOK at URL' once the page can be opened.",
     )
     run.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
-    run.add_argument("--no-window", action="store_true", help="serve the page for a browser instead of opening a window")
-    run.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: 0, any free port)")
     run.add_argument(
-        "--timeout", type=_timeout, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
-        help=f"interrupt a cell that runs longer (default: {DEFAULT_CELL_TIMEOUT:g}; 0 = no limit)",
+        "--no-window",
+        action="store_true",
+        help="serve the page for a browser instead of opening a window",
     )
-    run.add_argument("--show-tracebacks", action="store_true", help="show full tracebacks of failing cells in the page")
-    run.add_argument("--query", default="", metavar="STRING", help="exposed to the kernel as QUERY_STRING, as Voilà does")
-    run.add_argument("--debug", action="store_true", help="log everything to stderr")
+    run.add_argument(
+        "--port", type=_port, default=0, help="port on 127.0.0.1 (default: 0, any free port)"
+    )
+    run.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=None,
+        metavar="SECONDS",
+        help="interrupt a cell that runs longer (default: metadata.nbapp.timeout, else "
+        f"{DEFAULT_CELL_TIMEOUT:g}; 0 = no limit)",
+    )
+    run.add_argument(
+        "--theme",
+        choices=THEMES,
+        default=None,
+        help="colours of the page (default: metadata.nbapp.theme, else auto: follow the system)",
+    )
+    run.add_argument(
+        "--only-tagged",
+        action="store_true",
+        default=None,
+        help="show only cells tagged 'app' (default: metadata.nbapp.mode, else every output)",
+    )
+    run.add_argument(
+        "--show-tracebacks",
+        action="store_true",
+        help="show full tracebacks of failing cells in the page",
+    )
+    run.add_argument(
+        "--query",
+        default="",
+        metavar="STRING",
+        help="exposed to the kernel as QUERY_STRING, as Voilà does",
+    )
+    run.add_argument(
+        "--debug",
+        action="store_true",
+        help="log everything to stderr (a window also logs to nbapp.log in the user log folder)",
+    )
     return parser
 
 
 def _configure_logging(debug: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
-        format="nbapp: %(levelname)s: %(message)s" if not debug else "nbapp %(name)s %(levelname)s: %(message)s",
+        format="nbapp: %(levelname)s: %(message)s"
+        if not debug
+        else "nbapp %(name)s %(levelname)s: %(message)s",
         stream=sys.stderr,
     )
     logging.addLevelName(logging.WARNING, "warning")
@@ -78,25 +115,51 @@ def _run(args: argparse.Namespace) -> int:
     from nbapp.app import App, run_headless
     from nbapp.notebook import load_notebook
 
+    notebook = load_notebook(Path(args.notebook))
+    meta = notebook.app
+    timeout = merged_setting(args.timeout, meta.timeout, DEFAULT_CELL_TIMEOUT)
     settings = RunSettings(
         notebook=Path(args.notebook),
         port=args.port,
-        cell_timeout=args.timeout,
+        cell_timeout=timeout or None,
         show_tracebacks=args.show_tracebacks,
         query_string=args.query,
         window=not args.no_window,
         debug=args.debug,
+        theme=merged_setting(args.theme, meta.theme, "auto"),
+        only_tagged=merged_setting(args.only_tagged, meta.mode == "tagged" or None, False),
     )
-    notebook = load_notebook(settings.notebook)
+    gui = _window_backend(settings)  # before App: a missing backend must not start a kernel
     app = App(notebook, settings)
 
     def announce(ready: App) -> None:
         print(f"nbapp: serving {args.notebook} at {ready.url}", flush=True)
 
-    if settings.window:
-        log.warning("no window backend yet; serving for a browser (use --no-window to silence this)")
-    run_headless(app, announce)
+    if gui is None:
+        run_headless(app, announce)
+        return 0
+    from nbapp.logs import log_to_file, route_native_stderr
+    from nbapp.window import run_in_window
+
+    log_file = log_to_file(settings.debug)
+    log.info("nbapp %s: %s in a window; log file %s", __version__, settings.notebook, log_file)
+    if not settings.debug:  # --debug prints the GUI toolkit's own messages too
+        route_native_stderr(log_file)
+    run_in_window(app, announce, gui)
     return 0
+
+
+def _window_backend(settings: RunSettings) -> str | None:
+    """The GUI to open a window with, or None to serve for a browser."""
+    if not settings.window:
+        return None
+    from nbapp.window import choose_backend, display_missing
+
+    problem = display_missing()
+    if problem:
+        print(f"nbapp: {problem}; serving for a browser instead", file=sys.stderr)
+        return None
+    return choose_backend()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

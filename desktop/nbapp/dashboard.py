@@ -17,6 +17,7 @@ from typing import Any
 from nbapp.errors import KernelError
 from nbapp.execute import CellResult, CellRunner, Outcome
 from nbapp.kernel import PrivateKernel
+from nbapp.layout import Placement, place
 from nbapp.notebook import Notebook
 from nbapp.render import CellRenderer
 from nbapp.settings import RunSettings
@@ -59,7 +60,7 @@ class Dashboard:
             else None
         )
         self._total = len(notebook.code_cell_indices)
-        self._fragments: dict[int, str] = {}
+        self._fragments: dict[int, tuple[str, Placement]] = {}
         self.status = Status(State.RUNNING, "Starting the kernel", 0, self._total)
         self._listeners: set[asyncio.Queue[Event | None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -88,15 +89,21 @@ class Dashboard:
             queue.put_nowait(event)
 
     def _fragment_event(self, index: int) -> Event:
-        return {"type": "cell", "index": index, "html": self._fragments[index]}
+        html, placement = self._fragments[index]
+        return {"type": "cell", "index": index, "html": html, **placement.event_fields()}
 
     def _set_status(self, status: Status) -> None:
         self.status = status
         log.debug("status: %s %s", status.state.value, status.message)
         self._publish(status.event())
 
-    def _show(self, index: int, html: str) -> None:
-        self._fragments[index] = html
+    def _show(self, index: int) -> None:
+        cell = self.notebook.node.cells[index]
+        placement = place(cell, only_tagged=self._settings.only_tagged)
+        if not placement.shown:
+            return
+        html = self._renderer.render(cell, self.notebook.node.metadata)
+        self._fragments[index] = (html, placement)
         self._publish(self._fragment_event(index))
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -170,7 +177,7 @@ class Dashboard:
         position = 0
         for index, cell in enumerate(self.notebook.node.cells):
             if cell.cell_type != "code":
-                self._show(index, self._renderer.render(cell, self.notebook.node.metadata))
+                self._show(index)
                 continue
             if not cell.source.strip() or runner is None:
                 continue
@@ -184,7 +191,7 @@ class Dashboard:
                 )
             )
             result = await runner.run(index)
-            self._show(index, self._renderer.render(result.cell, self.notebook.node.metadata))
+            self._show(index)
             if result.outcome is not Outcome.OK:
                 self._set_status(self._failure_status(result, position))
                 return False

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -14,10 +15,59 @@ from nbformat.v4.rwbase import rejoin_lines, strip_transient
 from nbformat.validator import ValidationError
 
 from nbapp.errors import NotebookError
+from nbapp.settings import MODES, THEMES
 
 log = logging.getLogger(__name__)
 
 DEFAULT_KERNEL = "python3"
+
+
+@dataclass(frozen=True)
+class AppMetadata:
+    """``metadata.nbapp``: the app settings an author keeps in the notebook (all optional)."""
+
+    title: str | None = None
+    icon: str | None = None  # an image file, relative to the notebook
+    theme: str | None = None  # auto | light | dark
+    width: int | None = None  # window size in pixels
+    height: int | None = None
+    mode: str | None = None  # all: every output; tagged: only cells tagged "app"
+    timeout: float | None = None  # seconds per cell; 0 = no limit
+
+
+def _check_app_metadata(path: Path, raw: Any) -> AppMetadata:
+    """Validate ``metadata.nbapp``, naming the bad key and value in one line."""
+    where = "metadata.nbapp"
+    if raw is None:
+        return AppMetadata()
+    if not isinstance(raw, dict):
+        raise NotebookError(path, f"{where} must be an object, not {type(raw).__name__}")
+    known = [f.name for f in fields(AppMetadata)]
+    for key, value in raw.items():
+        if key not in known:
+            raise NotebookError(path, f"{where}: unknown key {key!r} (known: {', '.join(known)})")
+        problem = _app_value_problem(key, value)
+        if problem:
+            raise NotebookError(path, f"{where}.{key} {problem}, not {value!r}")
+    if raw.get("icon") and not (path.parent / raw["icon"]).is_file():
+        raise NotebookError(
+            path, f"{where}.icon: no such file {raw['icon']!r} next to the notebook"
+        )
+    return AppMetadata(**raw)
+
+
+def _app_value_problem(key: str, value: Any) -> str:
+    if key in ("title", "icon"):
+        return "" if isinstance(value, str) and value.strip() else "must be a non-empty string"
+    if key == "theme":
+        return "" if value in THEMES else f"must be one of {', '.join(THEMES)}"
+    if key == "mode":
+        return "" if value in MODES else f"must be one of {', '.join(MODES)}"
+    if key in ("width", "height"):
+        ok = isinstance(value, int) and not isinstance(value, bool) and 200 <= value <= 10000
+        return "" if ok else "must be a whole number of pixels from 200 to 10000"
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    return "" if ok else "must be a number of seconds (0 = no limit)"
 
 
 @dataclass(frozen=True)
@@ -27,6 +77,7 @@ class Notebook:
     path: Path
     node: NotebookNode
     kernel_name: str
+    app: AppMetadata = field(default_factory=AppMetadata)
 
     @property
     def folder(self) -> Path:
@@ -52,10 +103,8 @@ class Notebook:
     @property
     def title(self) -> str:
         """``metadata.nbapp.title``, else the first heading, else the file name."""
-        meta = self.node.metadata.get("nbapp", {})
-        title = meta.get("title") if isinstance(meta, dict) else None
-        if isinstance(title, str) and title:
-            return title
+        if self.app.title:
+            return self.app.title
         for cell in self.node.cells:
             if cell.cell_type != "markdown":
                 continue
@@ -83,7 +132,8 @@ def load_notebook(path: Path) -> Notebook:
         hint = "; open and save it in Jupyter to upgrade it" if isinstance(major, int) else ""
         raise NotebookError(path, f"nbformat {major} is not supported, only nbformat 4{hint}")
     node = _validated(path, data)
-    return Notebook(path=path.resolve(), node=node, kernel_name=_kernel_name(path, node))
+    app = _check_app_metadata(path, node.metadata.get("nbapp"))
+    return Notebook(path=path.resolve(), node=node, kernel_name=_kernel_name(path, node), app=app)
 
 
 def _read_text(path: Path) -> str:

@@ -72,6 +72,7 @@ class ServerContext:
     guard: Guard
     dashboard: Dashboard
     show_tracebacks: bool = False
+    theme: str = "auto"
 
 
 class Guarded(web.RequestHandler):
@@ -123,6 +124,7 @@ class PageHandler(Guarded):
             kernel_id=kernel.kernel_id if kernel else "",
             state=self.dashboard.status.state.value,
             version=__version__,
+            theme=self.ctx.theme,
         )
 
 
@@ -257,8 +259,10 @@ def _log_request(handler: web.RequestHandler) -> None:
     log.log(level, "%d %s %s", status, handler.request.method, handler.request.path)
 
 
-def make_app(dashboard: Dashboard, guard: Guard, *, show_tracebacks: bool) -> web.Application:
-    ctx = ServerContext(guard, dashboard, show_tracebacks)
+def make_app(
+    dashboard: Dashboard, guard: Guard, *, show_tracebacks: bool, theme: str = "auto"
+) -> web.Application:
+    ctx = ServerContext(guard, dashboard, show_tracebacks, theme)
     deps = {"ctx": ctx}
     kernel_id = r"([0-9a-f-]{36})"
 

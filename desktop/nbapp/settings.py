@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_CELL_TIMEOUT = 60.0
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
+THEMES = ("auto", "light", "dark")
+MODES = ("all", "tagged")  # tagged: only cells tagged "app" show
 
 
 @dataclass(frozen=True)
@@ -21,9 +26,21 @@ class RunSettings:
     window: bool = True
     debug: bool = False
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    theme: str = "auto"  # auto follows the operating system
+    only_tagged: bool = False  # show only cells tagged "app" (Panel's servable way)
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")
         if self.cell_timeout is not None and self.cell_timeout <= 0:
             raise ValueError(f"cell timeout must be positive, not {self.cell_timeout}")
+
+
+def merged_setting(cli_value: T | None, notebook_value: T | None, default: T) -> T:
+    """An option given on the command line wins over ``metadata.nbapp``, which wins over
+    nbapp's default."""
+    if cli_value is not None:
+        return cli_value
+    if notebook_value is not None:
+        return notebook_value
+    return default
