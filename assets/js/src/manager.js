@@ -25,6 +25,7 @@ export class LiveManager extends ManagerBase {
     this.kernel = kernel;
     this._waiters = new Map(); // model id -> resolvers of views waiting for that model
     this._views = new Set();
+    this._restored = new Promise((resolve) => (this._markRestored = resolve));
     // Output widgets render their outputs (and widgets nested in them) with this registry.
     this.renderMime = new RenderMimeRegistry({ initialFactories: standardRendererFactories });
     this.renderMime.addFactory(
@@ -68,7 +69,23 @@ export class LiveManager extends ManagerBase {
   }
 
   async restore() {
-    await this._loadFromKernel();
+    try {
+      await this._loadFromKernel();
+    } finally {
+      this._markRestored();
+    }
+  }
+
+  // A model's state names other models (a box's children). If the page connected while the
+  // notebook ran, the comm_open of a child can predate the page: it comes back with the
+  // restore, so wait for it or for the restore to end (ManagerBase gives up after 2 s).
+  get_model(model_id) {
+    if (this.has_model(model_id)) return super.get_model(model_id);
+    const afterRestore = this._restored.then(() => {
+      if (!this.has_model(model_id)) throw new Error(`widget model ${model_id} not found`);
+      return super.get_model(model_id);
+    });
+    return Promise.race([this.waitForModel(model_id), afterRestore]);
   }
 
   async loadClass(className, moduleName, moduleVersion) {
