@@ -129,3 +129,27 @@ def test_button_icon_shows_the_font_awesome_glyph_offline(
     assert glyph["width"] > 0 and glyph["width"] != glyph["fallback"], glyph
     assert any("/nbapp/static/widgets/fonts/fa-solid-900" in url for url in page_log.requests)
     assert not page_log.console_errors, page_log.console_errors
+
+
+def test_page_that_connects_mid_run_gets_widgets_made_before_it(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    """The buttons' comm_open went out before the page connected; the box that holds them
+    arrives live and must wait for them (through the restore), not give up."""
+    app = serve(
+        notebook(
+            [
+                "import ipywidgets as w, time\n"
+                "buttons = [w.Button(description=f'b{i}') for i in range(12)]",
+                "time.sleep(3)",
+                "box = w.HBox(buttons); box.add_class('late-box'); box",
+                "time.sleep(3)",
+            ]
+        )
+    )
+    read_events(app, lambda e: e.get("type") == "status" and e.get("cell", 0) >= 2)
+    open_dashboard(page, app.url)
+    page.wait_for_selector(".late-box .widget-button >> nth=11", timeout=_WIDGET_TIMEOUT_MS)
+    assert page.locator(".late-box .widget-button").count() == 12
+    assert page.locator(".nbapp-widget-failed").count() == 0
+    assert not page_log.console_errors, page_log.console_errors

@@ -32,9 +32,14 @@ export class LiveManager extends ManagerBase {
       { safe: false, mimeTypes: [WIDGET_VIEW_MIME], createRenderer: (o) => new NestedView(o, this) },
       0,
     );
-    kernel.registerCommTarget(this.comm_target_name, (comm, msg) =>
-      this.handle_comm_open(new base.shims.services.Comm(comm), msg),
-    );
+    // Not awaited: @jupyterlab/services handles kernel messages one after another and waits
+    // for this handler. A model whose children predate the page waits for the restore, whose
+    // reply would queue behind it for ever. EarlyComm keeps each comm's own messages in order.
+    kernel.registerCommTarget(this.comm_target_name, (comm, msg) => {
+      this.handle_comm_open(new EarlyComm(comm), msg).catch((err) =>
+        console.warn(`nbapp: widget model ${comm.commId} could not be made`, err),
+      );
+    });
     window.addEventListener("resize", () => {
       for (const view of this._views) {
         MessageLoop.postMessage(view.luminoWidget, Widget.ResizeMessage.UnknownSize);
@@ -104,6 +109,29 @@ export class LiveManager extends ManagerBase {
   async _get_comm_info() {
     const reply = await this.kernel.requestCommInfo({ target_name: this.comm_target_name });
     return reply.content.status === "ok" ? reply.content.comms : {};
+  }
+}
+
+// A comm whose model is still being made (its class loading, its children awaited): messages
+// and a close that arrive before the model listens are kept and handed over when it does.
+class EarlyComm extends base.shims.services.Comm {
+  constructor(comm) {
+    super(comm);
+    this._early = [];
+    this._closed = null;
+    comm.onMsg = (msg) => void this._early.push(msg);
+    comm.onClose = (msg) => void (this._closed = msg);
+  }
+
+  on_msg(callback) {
+    super.on_msg(callback);
+    const early = this._early.splice(0);
+    for (const msg of early) this.jsServicesComm.onMsg(msg);
+  }
+
+  on_close(callback) {
+    super.on_close(callback);
+    if (this._closed) this.jsServicesComm.onClose(this._closed);
   }
 }
 
