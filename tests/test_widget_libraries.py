@@ -1,0 +1,86 @@
+"""Third-party widgets and plotting libraries in a real Chromium, from what the environment
+installed and nothing else: the ``page`` fixture fails the test on any request off loopback."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from conftest import PageLog
+from support import wait_state
+
+pytestmark = pytest.mark.browser
+
+_WIDGET_TIMEOUT_MS = 20_000
+
+
+def open_dashboard(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_state(page, "done")
+
+
+def text_becomes(page: Page, selector: str, text: str) -> None:
+    page.wait_for_function(
+        "([sel, text]) => (document.querySelector(sel)?.textContent || '').includes(text)",
+        arg=[selector, text],
+        timeout=_WIDGET_TIMEOUT_MS,
+    )
+
+
+ANYWIDGET = '''
+import anywidget, traitlets
+import ipywidgets as w
+
+class Counter(anywidget.AnyWidget):
+    _esm = """
+    function render({ model, el }) {
+      const button = document.createElement("button");
+      button.className = "any-counter";
+      const show = () => { button.textContent = `count is ${model.get("value")}`; };
+      button.addEventListener("click", () => {
+        model.set("value", model.get("value") + 1);
+        model.save_changes();
+      });
+      model.on("change:value", show);
+      show();
+      el.append(button);
+    }
+    export default { render };
+    """
+    _css = ".any-counter { border-left: 7px solid rgb(1, 2, 3); }"
+    value = traitlets.Int(0).tag(sync=True)
+
+counter = Counter()
+seen = w.Label("kernel saw nothing")
+seen.add_class("seen")
+counter.observe(lambda change: setattr(seen, "value", f"kernel saw {change['new']}"), names="value")
+jump = w.Button(description="jump")
+jump.add_class("jump")
+def to_forty_two(_):
+    counter.value = 42
+jump.on_click(to_forty_two)
+w.VBox([counter, seen, jump])
+'''
+
+
+def test_anywidget_with_inline_esm_renders_and_round_trips(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([ANYWIDGET]))
+    open_dashboard(page, app.url)
+    button = page.locator("button.any-counter")
+    button.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    assert button.inner_text() == "count is 0"
+    # _css reached the page
+    assert button.evaluate("(b) => getComputedStyle(b).borderLeftWidth") == "7px"
+    # page -> kernel: the click's save_changes reaches the kernel's observer
+    button.click()
+    button.click()
+    text_becomes(page, ".seen", "kernel saw 2")
+    # kernel -> page: a kernel-side assignment re-renders the anywidget view
+    page.click(".jump")
+    text_becomes(page, "button.any-counter", "count is 42")
+    text_becomes(page, ".seen", "kernel saw 42")
+    # anywidget's front end came from the environment's nbextension, served by nbapp
+    assert any("/nbapp/nbextensions/" in u and "anywidget" in u for u in page_log.requests)
+    assert not page_log.console_errors, page_log.console_errors
