@@ -35,16 +35,33 @@ class Md:
     """A markdown cell in a notebook built by ``write_notebook``."""
 
     source: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code cell with tags or cell metadata (a plain string is a code cell without)."""
+
+    source: str
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _cell(cell: str | Md | Code) -> nbformat.NotebookNode:
+    if isinstance(cell, str):
+        return new_code_cell(cell)
+    metadata = {**getattr(cell, "metadata", {}), **({"tags": list(cell.tags)} if cell.tags else {})}
+    if isinstance(cell, Md):
+        return new_markdown_cell(cell.source, metadata=metadata)
+    return new_code_cell(cell.source, metadata=metadata)
 
 
 def write_notebook(
-    path: Path, cells: Iterable[str | Md], *, metadata: dict[str, Any] | None = None
+    path: Path, cells: Iterable[str | Md | Code], *, metadata: dict[str, Any] | None = None
 ) -> Path:
     """A notebook at ``path``: strings are code cells, ``Md`` are markdown cells."""
     nb = new_notebook(
-        cells=[
-            new_markdown_cell(c.source) if isinstance(c, Md) else new_code_cell(c) for c in cells
-        ],
+        cells=[_cell(c) for c in cells],
         metadata={"kernelspec": PYTHON_KERNELSPEC, **(metadata or {})},
     )
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -100,8 +100,8 @@ class Dashboard:
     def _show(self, index: int) -> None:
         cell = self.notebook.node.cells[index]
         placement = place(cell, only_tagged=self._settings.only_tagged)
-        if not placement.shown:
-            return
+        if not placement.shown or (cell.cell_type == "code" and not cell.get("outputs")):
+            return  # a code cell with nothing to show takes no room in the grid
         html = self._renderer.render(cell, self.notebook.node.metadata)
         self._fragments[index] = (html, placement)
         self._publish(self._fragment_event(index))
