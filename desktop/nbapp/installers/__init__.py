@@ -1,0 +1,56 @@
+"""Installers around a one-folder app made by ``nbapp package``.
+
+Each platform's installer is built on that platform (PyInstaller does not cross-compile):
+``deb``, ``tar.gz`` and ``appimage`` on Linux, ``nsis`` for a Windows app (makensis also
+runs on Linux), ``dmg`` on macOS. The recipes live in ``installer/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from nbapp.errors import UsageError
+from nbapp.installers.appimage import build_appimage
+from nbapp.installers.common import Payload, check_payload, host_platform
+from nbapp.installers.deb import build_deb
+from nbapp.installers.macos import build_dmg
+from nbapp.installers.nsis import build_nsis
+from nbapp.installers.tarball import build_tarball
+
+KINDS: tuple[str, ...] = ("deb", "tar.gz", "appimage", "nsis", "dmg")
+
+# kind -> (builder, platform whose app it packs)
+_BUILDERS: dict[str, tuple[Callable[[Payload], Path], str]] = {
+    "deb": (build_deb, "linux"),
+    "tar.gz": (build_tarball, "linux"),
+    "appimage": (build_appimage, "linux"),
+    "nsis": (build_nsis, "windows"),
+    "dmg": (build_dmg, "macos"),
+}
+
+
+def build_installer(
+    kind: str, app_dir: Path, *, name: str, version: str, icon: Path | None, out_dir: Path
+) -> Path:
+    """Wrap the one-folder app ``app_dir`` (holding NAME or NAME.exe) as ``kind``.
+
+    Returns the installer's path in ``out_dir``. Raises UsageError (one line) for an unknown
+    kind, a kind this machine cannot build, or a missing tool, naming what to install.
+    """
+    if kind not in _BUILDERS:
+        raise UsageError(f"unknown installer {kind!r} (choose from {', '.join(KINDS)})")
+    builder, target = _BUILDERS[kind]
+    here = host_platform()
+    if target in ("linux", "macos") and here != target:
+        raise UsageError(
+            f"--installer {kind} packs a {target} app: build it on {target} "
+            "(PyInstaller does not cross-compile)"
+        )
+    if kind == "dmg" and app_dir.suffix == ".app":
+        exe_dir = app_dir / "Contents" / "MacOS"
+        payload = check_payload(exe_dir, name, version, icon, out_dir, windows=False)
+        payload = Payload(app_dir.resolve(), name, version, icon, payload.out_dir)
+    else:
+        payload = check_payload(app_dir, name, version, icon, out_dir, windows=target == "windows")
+    return builder(payload)
