@@ -21,9 +21,11 @@ function copy(from, to) {
 
 rmSync(join(vendor, "mathjax"), { recursive: true, force: true });
 // MathJax 3: the TeX+MathML to CommonHTML component, its woff2 fonts, and the TeX extensions
-// it autoloads (\require, \color, ...). Speech (sre) and SVG output are left out.
+// it autoloads (\require, \color, ...); and the TeX to SVG component, which needs no font
+// files, for pages exported to one self-contained file. Speech (sre) is left out.
 for (const part of [
   "es5/tex-mml-chtml.js",
+  "es5/tex-svg.js",
   "es5/output/chtml/fonts/woff-v2",
   "es5/input/tex/extensions",
   "es5/ui",

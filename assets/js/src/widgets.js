@@ -80,9 +80,42 @@ function mathJaxHub() {
   };
 }
 
+// An exported page (`nbapp export`) has no kernel: its widgets come from the state the run
+// left, embedded in the page. They show as they were; changing one reaches no kernel.
+const OFFLINE_KERNEL = {
+  registerCommTarget() {},
+  registerMessageHook() {},
+  removeMessageHook() {},
+  createComm() {
+    throw new Error("a saved page has no kernel");
+  },
+  requestCommInfo: async () => ({ content: { status: "ok", comms: {} } }),
+};
+
+function startSaved(stateScript) {
+  const manager = new LiveManager(OFFLINE_KERNEL);
+  window.nbappWidgets = { manager };
+  let state = null;
+  try {
+    state = JSON.parse(stateScript.textContent);
+  } catch (err) {
+    console.warn("nbapp: unreadable saved widget state", err);
+  }
+  const restored = state ? manager.set_state(state) : Promise.resolve();
+  restored
+    .catch((err) => console.warn("nbapp: saved widget state could not be loaded", err))
+    .finally(() => manager._markRestored());
+  renderViews(manager, document);
+}
+
 function start() {
   mathJaxHub();
   document.addEventListener("DOMContentLoaded", mathJaxHub);
+  const saved = document.getElementById("nbapp-widget-state");
+  if (saved) {
+    startSaved(saved);
+    return;
+  }
   const kernelId = document.body.dataset.kernelId;
   if (!kernelId) return; // a notebook with no kernel (markdown only) has no widgets
   const kernel = connect(kernelId);
