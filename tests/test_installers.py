@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+import plistlib
+import re
 import shutil
+import stat
 import subprocess
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+import yaml
 
-from nbapp.installers import build_installer
+from nbapp.errors import UsageError
+from nbapp.installers import KINDS, build_installer
+from nbapp.installers.common import check_payload
 from nbapp.installers.deb import package_name
+from nbapp.installers.macos import build_app_bundle
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = "bookworm"
@@ -148,8 +156,10 @@ def _install(root: Path, deb: Path) -> None:
 def _purge_leaves_nothing(root: Path, pkg: str, name: str, before: set[str]) -> None:
     done = _in_root(root, "dpkg", "--purge", pkg)
     assert done.returncode == 0, f"dpkg --purge failed: {done.stdout}{done.stderr}"
-    left = _snapshot(root) - before
+    after = _snapshot(root)
+    left, lost = after - before, before - after
     assert not left, f"files left after dpkg --purge {pkg}: {sorted(left)[:20]}"
+    assert not lost, f"files the package did not own are gone after the purge: {sorted(lost)}"
     assert not list((root / "var/lib/dpkg/info").glob(f"{pkg}.*"))
     assert not list((root / "tmp").glob("nbapp-*")), "a private runtime dir was left behind"
     status = _in_root(root, "dpkg-query", "-W", "-f=${Status}", pkg)
@@ -179,7 +189,14 @@ def _check_deb_layout(deb: Path, name: str, *, icon_size: int) -> None:
     scripts = subprocess.run(
         ["dpkg-deb", "--ctrl-tarfile", str(deb)], capture_output=True, check=True
     ).stdout
-    assert b"postrm" not in scripts and b"prerm" not in scripts  # nothing to undo by hand
+    assert b"prerm" not in scripts and b"postinst" not in scripts and b"preinst" not in scripts
+    postrm = subprocess.run(
+        ["dpkg-deb", "--info", str(deb), "postrm"], capture_output=True, text=True, check=True
+    ).stdout
+    assert [line for line in postrm.splitlines() if line and not line.startswith("#")] == [
+        "set -e",
+        "mkdir -p /opt",
+    ]
 
 
 # --- the .deb ----------------------------------------------------------------------------
@@ -213,3 +230,167 @@ def test_deb_of_a_stand_in_app_installs_runs_and_purges_clean(
         _in_root(debian_root, "sh", "-c", f"command -v {name}").stdout.strip() == f"/usr/bin/{name}"
     )
     _purge_leaves_nothing(debian_root, package_name(name), name, before)
+
+
+# --- Windows: NSIS -----------------------------------------------------------------------
+
+
+def test_nsis_script_compiles_into_an_installer_with_the_app_and_an_uninstaller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """makensis compiles installer/windows/nbapp.nsi; 7-Zip lists what the installer holds.
+
+    The payload stands in for a Windows app (a Windows build makes the real one); the signing
+    hook is a script that records what it was asked to sign, in place of signtool.
+    """
+    if shutil.which("makensis") is None or shutil.which("7z") is None:
+        pytest.fail("makensis or 7z is missing; `make test` installs nsis and p7zip-full")
+    app = _stand_in_app(tmp_path, "Demo", exe_suffix=".exe")
+    signed = tmp_path / "signed.txt"
+    signer = tmp_path / "sign.sh"
+    signer.write_text(f'#!/bin/sh\necho "$1" >> {signed}\n')
+    signer.chmod(0o755)
+    monkeypatch.setenv("NBAPP_WINDOWS_SIGN_COMMAND", str(signer))
+    icon = _png(tmp_path / "icon.png", 256)
+
+    setup = build_installer(
+        "nsis", app, name="Demo", version="2.0.1", icon=icon, out_dir=tmp_path / "out"
+    )
+
+    assert setup.name == "Demo-2.0.1-setup.exe"
+    assert setup.read_bytes()[:2] == b"MZ"
+    listing = subprocess.run(
+        ["7z", "l", "-slt", str(setup)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Type = Nsis" in listing
+    paths = {line[len("Path = ") :] for line in listing.splitlines() if line.startswith("Path = ")}
+    paths.discard(str(setup))
+    assert {"Demo.exe", "_internal/data.txt", "Uninstall.exe"} <= paths, paths
+    assert not {p for p in paths if not p.startswith("$PLUGINSDIR")} - {
+        "Demo.exe",
+        "_internal/data.txt",
+        "Uninstall.exe",
+    }, "the installer holds files that are not the app's"
+    # Signing hook: the app's exe before packing, then makensis on the uninstaller and installer.
+    jobs = signed.read_text().splitlines()
+    assert jobs[0] == str(app / "Demo.exe")
+    assert len(jobs) == 3 and jobs[-1] == str(setup), jobs
+
+
+def test_nsis_without_a_windows_app_or_makensis_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linux_app = _stand_in_app(tmp_path, "Demo")
+    with pytest.raises(UsageError, match=r"no executable Demo\.exe .*Windows"):
+        build_installer(
+            "nsis", linux_app, name="Demo", version="1.0", icon=None, out_dir=tmp_path / "o"
+        )
+    windows_app = _stand_in_app(tmp_path / "win", "Demo", exe_suffix=".exe")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(UsageError, match=r"needs makensis: install NSIS") as raised:
+        build_installer(
+            "nsis", windows_app, name="Demo", version="1.0", icon=None, out_dir=tmp_path / "o"
+        )
+    assert "\n" not in raised.value.message and raised.value.exit_code == 2
+
+
+# --- Linux: the portable tarball, kinds this machine cannot build ------------------------
+
+
+def test_tarball_holds_the_app_folder_owned_by_root_and_runs_after_unpacking(
+    tmp_path: Path,
+) -> None:
+    app = _stand_in_app(tmp_path, "tool")
+    tarball = build_installer(
+        "tar.gz", app, name="tool", version="0.3", icon=None, out_dir=tmp_path / "out"
+    )
+    assert re.fullmatch(r"tool-0\.3-linux-[a-z0-9]+\.tar\.gz", tarball.name)
+    with tarfile.open(tarball) as archive:
+        members = {m.name: m for m in archive.getmembers()}
+        assert set(members) == {"tool", "tool/tool", "tool/_internal", "tool/_internal/data.txt"}
+        assert all(m.uid == 0 and m.uname == "root" for m in members.values())
+        assert (
+            members["tool/tool"].mode == 0o755 and members["tool/_internal/data.txt"].mode == 0o644
+        )
+        archive.extractall(tmp_path / "unpacked", filter="tar")
+    ran = subprocess.run(
+        [str(tmp_path / "unpacked/tool/tool"), "--port", "0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ran.stdout == "stand-in app ran with: --port 0\n"
+
+
+def test_kinds_this_machine_cannot_build_name_what_is_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert set(KINDS) == {"deb", "tar.gz", "appimage", "nsis", "dmg"}
+    app = _stand_in_app(tmp_path, "app1")
+    common = {"name": "app1", "version": "1.0", "icon": None, "out_dir": tmp_path / "out"}
+    with pytest.raises(UsageError, match=r"dmg packs a macos app: build it on macos"):
+        build_installer("dmg", app, **common)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"unknown installer 'msi' \(choose from deb, tar.gz"):
+        build_installer("msi", app, **common)  # type: ignore[arg-type]
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(UsageError, match=r"appimage needs appimagetool: download it from"):
+        build_installer("appimage", app, **common)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"deb needs dpkg-deb"):
+        build_installer("deb", app, **common)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"version 'v1' must start with a digit"):
+        build_installer("tar.gz", app, **{**common, "version": "v1"})  # type: ignore[arg-type]
+
+
+# --- macOS: the .app bundle the .dmg wraps -----------------------------------------------
+
+
+def test_macos_bundle_has_info_plist_executable_and_icon(tmp_path: Path) -> None:
+    """hdiutil and codesign exist only on macOS; the bundle they wrap is made and checked here."""
+    app = _stand_in_app(tmp_path, "Viewer")
+    payload = check_payload(
+        app, "Viewer", "3.1.4", _png(tmp_path / "icon.png", 512), tmp_path / "out", windows=False
+    )
+    bundle = build_app_bundle(payload, tmp_path / "staging")
+    assert bundle.name == "Viewer.app"
+    info = plistlib.loads((bundle / "Contents/Info.plist").read_bytes())
+    assert info["CFBundleExecutable"] == "Viewer"
+    assert info["CFBundleShortVersionString"] == info["CFBundleVersion"] == "3.1.4"
+    assert info["CFBundleIdentifier"] == "org.nbapp.viewer"
+    assert info["CFBundlePackageType"] == "APPL"
+    assert info["NSAppTransportSecurity"] == {"NSAllowsLocalNetworking": True}
+    exe = bundle / "Contents/MacOS/Viewer"
+    assert exe.stat().st_mode & stat.S_IXUSR
+    assert (bundle / "Contents/MacOS/_internal/data.txt").is_file()
+    icns = (bundle / "Contents/Resources" / info["CFBundleIconFile"]).read_bytes()
+    assert icns[:4] == b"icns" and int.from_bytes(icns[4:8], "big") == len(icns)
+    assert icns[8:12] == b"ic09" and icns[16:24] == b"\x89PNG\r\n\x1a\n"  # 512 px PNG entry
+    dmg_script = REPO / "installer/macos/make-dmg.sh"
+    assert subprocess.run(["sh", "-n", str(dmg_script)], check=False).returncode == 0
+    assert "hdiutil create" in dmg_script.read_text()
+
+
+# --- the CI workflow template ------------------------------------------------------------
+
+
+def test_github_workflow_template_builds_on_three_platforms() -> None:
+    """The workflow cannot run here: its YAML and structure are checked."""
+    workflow = yaml.safe_load((REPO / "installer/github-workflow.yml").read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert {"push", "workflow_dispatch"} <= set(triggers)
+    job = workflow["jobs"]["build"]
+    include = job["strategy"]["matrix"]["include"]
+    by_os = {entry["os"].split("-")[0]: entry for entry in include}
+    assert set(by_os) == {"ubuntu", "windows", "macos"}
+    assert set(by_os["ubuntu"]["installers"].split()) == {"deb", "tar.gz"}
+    assert by_os["windows"]["installers"] == "nsis" and by_os["macos"]["installers"] == "dmg"
+    assert job["runs-on"] == "${{ matrix.os }}"
+    steps = job["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    assert uses[:2] == ["actions/checkout", "actions/setup-python"]
+    assert "actions/upload-artifact" in uses
+    runs = "\n".join(step.get("run", "") for step in steps)
+    assert "nbapp package" in runs and "--installer" in runs
+    for step in steps:
+        assert set(step) <= {"name", "uses", "with", "run", "shell", "if", "env"}, step
+    signing_env = next(step for step in steps if "nbapp package" in step.get("run", ""))["env"]
+    assert {"NBAPP_CODESIGN_IDENTITY", "NBAPP_WINDOWS_SIGN_COMMAND"} <= set(signing_env)

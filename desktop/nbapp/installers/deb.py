@@ -1,7 +1,9 @@
 """A Debian package: the app under /opt/NAME, a launcher /usr/bin/NAME, a menu entry and icon.
 
-Every file is owned by the package, so ``dpkg -r`` removes all of it; no maintainer scripts
-are needed (Debian's icon and menu caches refresh through their own dpkg triggers).
+Every file is owned by the package, so ``dpkg -r`` removes all of it (Debian's icon and menu
+caches refresh through their own dpkg triggers). One maintainer script: /opt belongs to no
+Debian package, so dpkg removes it with the app when it is left empty; postrm puts the
+(FHS-required) folder back.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ _WINDOW_LIBRARIES = (
     "libxkbcommon-x11-0, libx11-xcb1, libxcomposite1, libxdamage1, libxrandr2, libxtst6, "
     "libxkbfile1, libnss3, libasound2, libgbm1, libegl1, libfontconfig1, libdbus-1-3"
 )
+
+_POSTRM = """#!/bin/sh
+set -e
+# dpkg removed /opt along with the app if nothing else was in it; it is not the app's.
+mkdir -p /opt
+"""
 
 
 def package_name(name: str) -> str:
@@ -138,6 +146,9 @@ def build_deb(payload: Payload) -> Path:
         size = _size_kib(root)
         control.write_text(_control(payload, pkg, arch, size, _has_qt_window(payload.app_dir)))
         control.chmod(0o644)
+        postrm = control.with_name("postrm")
+        postrm.write_text(_POSTRM)
+        postrm.chmod(0o755)
         compression = os.environ.get("NBAPP_DEB_COMPRESSION", "xz")
         run_tool(
             ["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(root), str(out)],
