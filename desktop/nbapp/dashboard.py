@@ -67,6 +67,7 @@ class Dashboard:
         self._lock = asyncio.Lock()
         self.kernel_ready = asyncio.Event()
         self._closed = False
+        self.widget_state: dict[str, Any] = {}  # as the run left it; for static exports
 
     # --- what pages see -------------------------------------------------------------------
     def subscribe(self) -> asyncio.Queue[Event | None]:
@@ -87,6 +88,10 @@ class Dashboard:
     def _publish(self, event: Event | None) -> None:
         for queue in self._listeners:
             queue.put_nowait(event)
+
+    def fragments(self) -> list[tuple[int, str, Placement]]:
+        """What the page shows, in notebook order: (cell index, HTML, placement)."""
+        return [(i, *self._fragments[i]) for i in sorted(self._fragments)]
 
     def _fragment_event(self, index: int) -> Event:
         html, placement = self._fragments[index]
@@ -147,6 +152,8 @@ class Dashboard:
             if self.kernel is not None:
                 runner = await self._connect()
             finished = await self._run_cells(runner)
+            if runner is not None:
+                self.widget_state = runner.widget_state()
             if finished:
                 self._set_status(Status(State.DONE, "", self._total, self._total))
             if self.kernel is not None and self.status.state != State.DEAD:

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 _KERNEL_READY_SECONDS = 60.0
 
 
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+
+
 class Outcome(Enum):
     OK = "ok"
     ERROR = "error"
@@ -104,6 +107,14 @@ class CellRunner:
             raise KernelError(f"the kernel did not start: {exc}") from exc
         kc.allow_stdin = False
         self._client.kc = kc
+
+    def widget_state(self) -> dict[str, Any]:
+        """The widgets' state as the cells left it, in the notebook format
+        (``application/vnd.jupyter.widget-state+json``: models with base64 buffers)."""
+        self._client.set_widgets_metadata()
+        widgets = self._nb.metadata.get("widgets", {})
+        state: dict[str, Any] = widgets.get(WIDGET_STATE_MIME, {})
+        return state
 
     def close(self) -> None:
         kc = self._client.kc

@@ -1,0 +1,121 @@
+"""``nbapp export``: one HTML file that opens from disk, shows the dashboard as the run left it
+(widgets from saved state, math typeset, same tags and layout) and makes no request at all."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from support import NBAPP, Code, Md, write_notebook
+
+pytestmark = pytest.mark.browser
+
+# A 2x2 PNG, red.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.fixture
+def file_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A page that records every request it makes, file:// ones included."""
+    context = browser.new_context()
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    yield page, requests
+    context.close()
+
+
+def page_text(html: str) -> str:
+    """The HTML without its inlined scripts and styles."""
+    return re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.DOTALL)
+
+
+def export(notebook: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NBAPP, "export", str(notebook), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_exported_page_opens_from_disk_with_widgets_and_no_request(
+    tmp_path: Path, file_page: tuple[Page, list[str]]
+) -> None:
+    (tmp_path / "dot.png").write_bytes(PNG)
+    nb = write_notebook(
+        tmp_path / "board.ipynb",
+        [
+            Md("# Exported board\n\nEnergy $E = mc^2$ and ![a dot](dot.png)"),
+            Code(
+                "import ipywidgets as w\nlevel = w.IntSlider(value=1, description='Level')\nlevel",
+                tags=("sidebar",),
+            ),
+            Code(
+                "out = w.Output()\nwith out:\n    print('captured by Output')\nout", tags=("half",)
+            ),
+            Code("print('right half')", tags=("half",)),
+            Code("print('hidden')", tags=("remove-cell",)),
+            "level.value = 7  # the page shows the state the run left",
+        ],
+    )
+    target = tmp_path / "out" / "page.html"
+    target.parent.mkdir()
+    result = export(nb, "-o", str(target), "--theme", "dark")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert f"wrote {target}" in result.stderr
+    html = target.read_text()
+    # No source, as in the live page; the removed cell's output neither.
+    assert "print('captured" not in html and "level.value = 7" not in html
+    assert "hidden" not in page_text(html)
+
+    page, requests = file_page
+    page.goto(target.as_uri())
+    page.wait_for_selector('body[data-nbapp-state="done"]', state="attached")
+    page.wait_for_selector(".nbapp-widget-ready >> nth=1")
+    assert page.locator(".nbapp-widget-failed").count() == 0
+    slider = page.locator("#nbapp-sidebar .widget-slider")
+    assert slider.count() == 1
+    assert page.locator("#nbapp-sidebar .widget-readout").inner_text() == "7"
+    assert "captured by Output" in page.inner_text("#nbapp-cells")
+    page.wait_for_selector("mjx-container svg", state="attached")  # math typeset, fontless SVG
+    assert "E = mc^2" not in page.inner_text("body")
+    assert page.eval_on_selector("img[alt='a dot']", "img => img.complete && img.naturalWidth") == 2
+
+    left = page.locator("section.nbapp-cell", has_text="captured by Output").bounding_box()
+    right = page.locator("section.nbapp-cell", has_text="right half").bounding_box()
+    assert left and right and abs(left["y"] - right["y"]) < 2 and left["x"] < right["x"]
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background != "rgb(255, 255, 255)"  # --theme dark was kept
+
+    assert requests == [target.as_uri()], requests  # the file itself, and nothing else
+
+
+def test_failing_notebook_is_not_exported(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "broken.ipynb", ["x = 1", "1 / 0", "print('never')"])
+    target = tmp_path / "broken.html"
+    result = export(nb, "-o", str(target))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(nb) in lines[0], result.stderr
+    assert "Cell 2 failed: ZeroDivisionError" in lines[0]
+    assert not target.exists()
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_output_in_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
+    result = export(nb, "-o", str(tmp_path / "no" / "such" / "page.html"))
+    assert result.returncode == 2
+    assert "not a file in an existing folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
