@@ -7,10 +7,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nbapp import __version__
-from nbapp.errors import NbappError
+from nbapp.errors import NbappError, UsageError
 from nbapp.settings import DEFAULT_CELL_TIMEOUT, THEMES, RunSettings, merged_setting
+
+if TYPE_CHECKING:
+    from nbapp.notebook import Notebook
 
 log = logging.getLogger("nbapp")
 
@@ -49,6 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
         "Prints 'nbapp: serving NOTEBOOK at URL' once the page can be opened.",
     )
     run.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
+    add_run_options(run)
+    from nbapp.package.cli import add_package_command
+
+    add_package_command(commands)
+    export = commands.add_parser(
+        "export",
+        help="save the executed dashboard as one self-contained HTML file",
+        description="Run NOTEBOOK once and write its dashboard as one HTML file that opens "
+        "from disk with no server and no network (widgets as the run left them).",
+    )
+    export.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to export")
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="the page to write (default: NOTEBOOK with .html)"
+    )
+    _add_page_options(export)
+    return parser
+
+
+def add_run_options(run: argparse.ArgumentParser) -> None:
+    """The options of ``nbapp run``, which a packaged app accepts too."""
     run.add_argument(
         "--no-window",
         action="store_true",
@@ -57,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--port", type=_port, default=0, help="port on 127.0.0.1 (default: 0, any free port)"
     )
+    _add_page_options(run)
+
+
+def _add_page_options(run: argparse.ArgumentParser) -> None:
+    """How the notebook runs and what the page shows: shared by run and export."""
     run.add_argument(
         "--timeout",
         type=_timeout,
@@ -93,7 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="log everything to stderr (a window also logs to nbapp.log in the user log folder)",
     )
-    return parser
 
 
 def _configure_logging(debug: bool) -> None:
@@ -111,29 +139,50 @@ def _configure_logging(debug: bool) -> None:
         logging.getLogger("tornado.access").setLevel(logging.CRITICAL)
 
 
+def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
+    """The command line over ``metadata.nbapp`` over nbapp's defaults."""
+    meta = notebook.app
+    timeout = merged_setting(args.timeout, meta.timeout, DEFAULT_CELL_TIMEOUT)
+    return RunSettings(
+        notebook=notebook.path,
+        port=getattr(args, "port", 0),
+        cell_timeout=timeout or None,
+        show_tracebacks=args.show_tracebacks,
+        query_string=args.query,
+        window=not getattr(args, "no_window", True),
+        debug=args.debug,
+        theme=merged_setting(args.theme, meta.theme, "auto"),
+        only_tagged=merged_setting(args.only_tagged, meta.mode == "tagged" or None, False),
+    )
+
+
+def _export(args: argparse.Namespace) -> int:
+    from nbapp.export import export
+    from nbapp.notebook import load_notebook
+
+    notebook = load_notebook(Path(args.notebook))
+    out = Path(args.output) if args.output else notebook.path.with_suffix(".html")
+    if out.is_dir() or not out.parent.is_dir():
+        raise UsageError(f"{out}: not a file in an existing folder")
+    size = export(notebook, _settings(args, notebook), out)
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr)
+    print(f"nbapp: wrote {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from nbapp.app import App, run_headless
     from nbapp.notebook import load_notebook
 
     notebook = load_notebook(Path(args.notebook))
-    meta = notebook.app
-    timeout = merged_setting(args.timeout, meta.timeout, DEFAULT_CELL_TIMEOUT)
-    settings = RunSettings(
-        notebook=Path(args.notebook),
-        port=args.port,
-        cell_timeout=timeout or None,
-        show_tracebacks=args.show_tracebacks,
-        query_string=args.query,
-        window=not args.no_window,
-        debug=args.debug,
-        theme=merged_setting(args.theme, meta.theme, "auto"),
-        only_tagged=merged_setting(args.only_tagged, meta.mode == "tagged" or None, False),
-    )
+    settings = _settings(args, notebook)
     gui = _window_backend(settings)  # before App: a missing backend must not start a kernel
     app = App(notebook, settings)
 
     def announce(ready: App) -> None:
-        print(f"nbapp: serving {args.notebook} at {ready.url}", flush=True)
+        label = getattr(args, "label", None) or args.notebook
+        print(f"nbapp: serving {label} at {ready.url}", flush=True)
 
     if gui is None:
         run_headless(app, announce)
@@ -168,9 +217,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "package":
+            from nbapp.package.cli import run_package
+
+            return run_package(args)
     except NbappError as exc:
         print(f"nbapp: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def run_packaged(notebook: Path, label: str, argv: Sequence[str], prog: str) -> int:
+    """A packaged app's ``main``: ``nbapp run`` on its bundled notebook, same options."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=f"Show {label} as a live dashboard (built with nbapp)."
+    )
+    parser.add_argument("--version", action="version", version=f"{prog} (nbapp {__version__})")
+    add_run_options(parser)
+    args = parser.parse_args(argv)
+    args.notebook = str(notebook)
+    args.label = label
+    _configure_logging(args.debug)
+    try:
+        return _run(args)
+    except NbappError as exc:
+        print(f"{prog}: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,192 @@
+"""``nbapp package``: check the request, then discover, freeze, trim, smoke test."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbapp.errors import UsageError
+from nbapp.notebook import Notebook, load_notebook
+from nbapp.package import trim
+from nbapp.package.progress import Progress
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ICON_MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".ico": b"\x00\x00\x01\x00", ".icns": b"icns"}
+
+
+@dataclass(frozen=True)
+class PackageRequest:
+    notebook: Notebook
+    outdir: Path
+    name: str
+    icon: Path | None
+    onefile: bool
+    includes: list[Path]  # relative to the notebook's folder
+    window: bool
+    smoke_test: bool
+    debug: bool
+    installers: tuple[str, ...] = ()
+    version: str = "1.0.0"
+
+    @classmethod
+    def from_args(
+        cls,
+        *,
+        notebook: Path,
+        outdir: Path,
+        name: str | None,
+        icon: Path | None,
+        onefile: bool,
+        includes: list[Path],
+        window: bool,
+        smoke_test: bool = True,
+        debug: bool = False,
+        installers: list[str] | None = None,
+        version: str = "1.0.0",
+    ) -> PackageRequest:
+        """Every user mistake becomes a one-line UsageError (exit 2) before anything runs."""
+        _check_pyinstaller()
+        loaded = load_notebook(notebook)
+        app_name = name if name is not None else loaded.path.stem
+        if not _NAME.match(app_name):
+            raise UsageError(
+                f"--name {app_name!r}: use letters, digits, '.', '_' or '-' (at most 64)"
+            )
+        if window:
+            _check_window_support()
+        kinds = tuple(dict.fromkeys(installers or []))
+        _check_installers(kinds, onefile)
+        return cls(
+            notebook=loaded,
+            outdir=outdir.resolve(),
+            name=app_name,
+            icon=_checked_icon(icon) if icon is not None else None,
+            onefile=onefile,
+            includes=[_checked_include(loaded, path) for path in includes],
+            window=window,
+            smoke_test=smoke_test,
+            debug=debug,
+            installers=kinds,
+            version=version,
+        )
+
+
+def _checked_icon(icon: Path) -> Path:
+    if not icon.is_file():
+        raise UsageError(f"--icon {icon}: no such file")
+    magic = _ICON_MAGIC.get(icon.suffix.lower())
+    if magic is None:
+        raise UsageError(f"--icon {icon}: not a .png, .ico or .icns file")
+    with icon.open("rb") as f:
+        if f.read(len(magic)) != magic:
+            raise UsageError(f"--icon {icon}: not a valid {icon.suffix.lower()[1:]} image")
+    return icon.resolve()
+
+
+def _checked_include(notebook: Notebook, path: Path) -> Path:
+    full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if not full.exists():
+        # Also accept a path relative to the notebook's folder.
+        full = (notebook.folder / path).resolve()
+    if not full.exists():
+        raise UsageError(f"--include {path}: no such file or folder")
+    try:
+        return full.relative_to(notebook.folder)
+    except ValueError:
+        raise UsageError(
+            f"--include {path}: must be inside the notebook's folder ({notebook.folder})"
+        ) from None
+
+
+def _check_pyinstaller() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("PyInstaller") is None:
+        raise UsageError("nbapp package needs PyInstaller: pip install 'nbapp[package]'")
+
+
+def _check_installers(kinds: tuple[str, ...], onefile: bool) -> None:
+    if not kinds:
+        return
+    from nbapp.installers import KINDS
+
+    for kind in kinds:
+        if kind not in KINDS:
+            raise UsageError(f"--installer {kind}: unknown kind (choose from {', '.join(KINDS)})")
+    if onefile:
+        raise UsageError("--installer wraps a one-folder app; leave out --onefile")
+
+
+def _check_window_support() -> None:
+    from nbapp.window import NoWindowBackendError, choose_backend
+
+    try:
+        choose_backend()
+    except NoWindowBackendError as exc:
+        raise UsageError(f"{exc.message}; or package with --no-window-support") from None
+
+
+def package(request: PackageRequest) -> Path:
+    """Build the app; the path of its executable."""
+    from nbapp.package.discover import discover
+    from nbapp.package.freeze import FreezeRequest, freeze
+    from nbapp.package.smoke import smoke_test
+
+    progress = Progress(total=3 + request.smoke_test + len(request.installers))
+    notebook = request.notebook
+    with progress.stage("discover", f"running {notebook.path.name} once") as notes:
+        discovery = discover(notebook, cell_timeout=notebook.app.timeout)
+        notes.append(
+            f"{len(discovery.top_level_packages)} packages, {len(discovery.data_files)} data "
+            f"files, {len(discovery.widget_modules)} widget front ends"
+        )
+    freeze_request = FreezeRequest(
+        name=request.name,
+        discovery=discovery,
+        outdir=request.outdir,
+        includes=request.includes,
+        icon=request.icon,
+        onefile=request.onefile,
+        window=request.window,
+        debug=request.debug,
+    )
+    kind = "one file" if request.onefile else "one folder"
+    with progress.stage("freeze", f"PyInstaller, {kind}") as notes:
+        executable, log_file = freeze(freeze_request)
+        notes.append(f"log: {log_file}")
+    with progress.stage("trim", "leaving out what the app never loads") as notes:
+        target = executable if request.onefile else executable.parent
+        freed = 0 if request.onefile else trim.trim_folder(target)
+        notes.append(f"{trim.human(trim.size_of(target))}, {trim.human(freed)} removed after build")
+    if request.smoke_test:
+        with progress.stage("smoke test", f"starting {executable.name} headless") as notes:
+            result = smoke_test(executable, discovery)
+            seconds = result.seconds_to_done
+            notes.append(f"{result.cells_checked} cells match, done after {seconds:.1f} s")
+        if result.text_differences:
+            cells = ", ".join(map(str, result.text_differences))
+            print(
+                f"nbapp: warning: text of cell(s) {cells} differs from the build-time run "
+                "(fine if they show times or random numbers)",
+                file=sys.stderr,
+            )
+    for kind in request.installers:
+        with progress.stage("installer", kind) as notes:
+            installer = _build_installer(request, kind, executable)
+            notes.append(str(installer))
+    return executable
+
+
+def _build_installer(request: PackageRequest, kind: str, executable: Path) -> Path:
+    from nbapp.installers import build_installer
+
+    return build_installer(
+        kind,
+        executable.parent,
+        name=request.name,
+        version=request.version,
+        icon=request.icon,
+        out_dir=request.outdir,
+    )

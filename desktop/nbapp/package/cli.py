@@ -1,0 +1,84 @@
+"""The ``nbapp package`` command line; kept light, the work is imported on use."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_package_command(commands: Any) -> None:
+    package = commands.add_parser(
+        "package",
+        help="build a desktop app (an executable) from a notebook",
+        description="Run NOTEBOOK once to find what it uses, freeze it with PyInstaller into "
+        "OUTDIR/NAME/, then start the built app headless to check it shows the same outputs.",
+    )
+    package.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to package")
+    package.add_argument(
+        "-o",
+        "--outdir",
+        default="dist",
+        metavar="OUTDIR",
+        help="where the app goes (default: dist)",
+    )
+    package.add_argument("--name", default=None, help="the app's name (default: notebook's stem)")
+    package.add_argument(
+        "--icon", default=None, metavar="FILE", help="the app's icon (.png, .ico or .icns)"
+    )
+    package.add_argument(
+        "--onefile", action="store_true", help="one executable file instead of a folder"
+    )
+    package.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file or folder next to the notebook that discovery cannot see (repeatable)",
+    )
+    package.add_argument(
+        "--no-window-support",
+        action="store_true",
+        help="leave the Qt window out: a much smaller app that only serves for a browser",
+    )
+    package.add_argument(
+        "--installer",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="also wrap the app as an installer: deb, tar.gz, appimage, nsis, dmg (repeatable)",
+    )
+    package.add_argument(
+        "--app-version",
+        default="1.0.0",
+        metavar="VERSION",
+        help="the version installers give the app (default: 1.0.0)",
+    )
+    package.add_argument(
+        "--no-smoke-test", action="store_true", help="skip starting the built app at the end"
+    )
+    package.add_argument(
+        "--debug", action="store_true", help="keep PyInstaller's console output on stderr"
+    )
+
+
+def run_package(args: argparse.Namespace) -> int:
+    from nbapp.package.build import PackageRequest, package
+
+    request = PackageRequest.from_args(
+        notebook=Path(args.notebook),
+        outdir=Path(args.outdir),
+        name=args.name,
+        icon=Path(args.icon) if args.icon else None,
+        onefile=args.onefile,
+        includes=[Path(p) for p in args.include],
+        window=not args.no_window_support,
+        smoke_test=not args.no_smoke_test,
+        installers=args.installer,
+        version=args.app_version,
+        debug=args.debug,
+    )
+    app = package(request)
+    print(f"nbapp: built {app}", file=sys.stdout, flush=True)
+    return 0

@@ -1,0 +1,242 @@
+"""Stage 2: render the spec template in build/ and run PyInstaller outside the repo.
+
+PyInstaller's work folder and the rendered spec live in nbapp's cache folder (platformdirs);
+the app goes to OUTDIR. PyInstaller's own output goes to a log file, named in any error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nbapp.errors import NbappError
+from nbapp.frozen import BUNDLE_DIR, CONFIG_FILE
+from nbapp.package import trim
+from nbapp.package.discover import Discovery
+
+RECIPE_DIR_NAME = "build"
+# Loaded by name (importlib) in the window code path, so analysis cannot see them.
+WINDOW_IMPORTS = (
+    "webview.platforms.qt",
+    "qtpy.QtCore",
+    "qtpy.QtGui",
+    "qtpy.QtWidgets",
+    "qtpy.QtNetwork",
+    "qtpy.QtWebChannel",
+    "qtpy.QtWebEngineCore",
+    "qtpy.QtWebEngineWidgets",
+)
+KERNEL_IMPORTS = (
+    "nbapp.kernel_main",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "matplotlib_inline.backend_inline",
+)
+
+
+class FreezeError(NbappError):
+    """PyInstaller failed; the message names its log file."""
+
+
+@dataclass(frozen=True)
+class FreezeRequest:
+    name: str
+    discovery: Discovery
+    outdir: Path
+    includes: list[Path]  # relative to the notebook's folder
+    icon: Path | None
+    onefile: bool
+    window: bool
+    debug: bool = False
+
+
+def recipe_dir() -> Path:
+    """The repo's build/ folder (a checkout) or the copy installed next to the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent.parent.parent / RECIPE_DIR_NAME, here / "recipe"):
+        if (candidate / "nbapp.spec.in").is_file():
+            return candidate
+    raise NbappError("nbapp's freeze recipe (build/nbapp.spec.in) is missing from this install")
+
+
+def cache_dir(request: FreezeRequest) -> Path:
+    from platformdirs import user_cache_path
+
+    key = f"{request.discovery.notebook.path}|{request.name}|{request.onefile}|{request.window}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return user_cache_path("nbapp") / "package" / f"{request.name}-{digest}"
+
+
+def app_path(request: FreezeRequest) -> Path:
+    """Where PyInstaller puts the app: OUTDIR/NAME (onefile) or OUTDIR/NAME/NAME (onedir)."""
+    suffix = ".exe" if sys.platform == "win32" else ""
+    if request.onefile:
+        return request.outdir / f"{request.name}{suffix}"
+    return request.outdir / request.name / f"{request.name}{suffix}"
+
+
+def freeze(request: FreezeRequest) -> tuple[Path, Path]:
+    """Build the app; its executable and the PyInstaller log file."""
+    cache = cache_dir(request)
+    bundle = cache / "bundle"
+    shutil.rmtree(bundle, ignore_errors=True)
+    bundle.mkdir(parents=True)
+    config = _config(request, bundle)
+    recipe = recipe_dir()
+    spec = cache / f"{request.name}.spec"
+    template = (recipe / "nbapp.spec.in").read_text(encoding="utf-8")
+    spec.write_text(template.replace("@CONFIG@", json.dumps(config, indent=1)), "utf-8")
+    log_file = cache / "pyinstaller.log"
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "INFO" if request.debug else "WARN",
+        "--workpath",
+        str(cache / "work"),
+        "--distpath",
+        str(request.outdir),
+        str(spec),
+    ]
+    request.outdir.mkdir(parents=True, exist_ok=True)
+    with log_file.open("w", encoding="utf-8") as log:
+        log.write(" ".join(command) + "\n")
+        log.flush()
+        result = subprocess.run(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=cache, check=False
+        )
+    executable = app_path(request)
+    if result.returncode != 0 or not executable.is_file():
+        raise FreezeError(
+            f"PyInstaller failed (exit {result.returncode}): {_last_error(log_file)}; "
+            f"full log: {log_file}"
+        )
+    return executable, log_file
+
+
+def _last_error(log_file: Path) -> str:
+    lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    for line in reversed(lines):
+        if "ERROR" in line or "Error" in line:
+            return line.strip()[:300]
+    return lines[-1].strip()[:300] if lines else "no output"
+
+
+def _config(request: FreezeRequest, bundle: Path) -> dict[str, Any]:
+    discovery = request.discovery
+    notebook = discovery.notebook
+    recipe = recipe_dir()
+    inside = f"{BUNDLE_DIR}/notebook"
+    datas: list[list[str]] = []
+    node = discovery.notebook.node
+    if request.icon is not None:
+        icon_copy = bundle / f"icon{request.icon.suffix.lower()}"
+        shutil.copyfile(request.icon, icon_copy)
+        datas.append([str(icon_copy), inside])
+        node = _with_icon(node, icon_copy.name)
+    elif notebook.app.icon:
+        datas.append([str(notebook.folder / notebook.app.icon), _dest(inside, notebook.app.icon)])
+    bundled_notebook = bundle / notebook.path.name
+    import nbformat
+
+    nbformat.write(node, bundled_notebook)
+    datas.append([str(bundled_notebook), inside])
+    for relative in [*discovery.data_files, *request.includes]:
+        source = notebook.folder / relative
+        target = f"{inside}/{relative.as_posix()}" if source.is_dir() else _dest(inside, relative)
+        datas.append([str(source), target])
+    app_json = bundle / CONFIG_FILE
+    app_json.write_text(
+        json.dumps(
+            {
+                "name": request.name,
+                "label": notebook.path.name,
+                "notebook": f"notebook/{notebook.path.name}",
+            }
+        ),
+        "utf-8",
+    )
+    datas.append([str(app_json), BUNDLE_DIR])
+    datas += _widget_extension_datas(discovery.widget_modules)
+    packages = [p for p in discovery.top_level_packages if p not in sys.stdlib_module_names]
+    hidden = [*KERNEL_IMPORTS, *discovery.modules, *(WINDOW_IMPORTS if request.window else ())]
+    excludes = trim.excluded_modules(window=request.window, needed=discovery.modules)
+    return {
+        "name": request.name,
+        "entry": str(recipe / "app_entry.py"),
+        "pathex": [str(notebook.folder)],
+        "datas": datas,
+        "data_packages": [p for p in packages if not _has_hook(p, recipe)],
+        "metadata": _distributions(packages),
+        "hiddenimports": [h for h in hidden if h.split(".")[0] not in set(excludes)],
+        "hookspath": [str(recipe / "hooks")],
+        "runtime_hooks": [str(p) for p in sorted((recipe / "runtime_hooks").glob("*.py"))],
+        "excludes": excludes,
+        "drop_pattern": trim.drop_pattern(),
+        "keep_pattern": trim.keep_pattern(),
+        "prune_qt": request.window and sys.platform.startswith("linux"),
+        "icon": str(request.icon) if request.icon and sys.platform != "linux" else "",
+        "onefile": request.onefile,
+        "console": not (request.window and sys.platform == "win32"),
+    }
+
+
+def _dest(inside: str, relative: Path | str) -> str:
+    parent = Path(relative).parent.as_posix()
+    return inside if parent == "." else f"{inside}/{parent}"
+
+
+def _with_icon(node: Any, icon_name: str) -> Any:
+    import copy
+
+    node = copy.deepcopy(node)
+    meta = dict(node.metadata.get("nbapp") or {})
+    meta["icon"] = icon_name
+    node.metadata["nbapp"] = meta
+    return node
+
+
+def _widget_extension_datas(module_names: list[str]) -> list[list[str]]:
+    """The nbextension folders serving the widget front-end modules the notebook displayed."""
+    from nbapp.widget_assets import URL_PREFIX, widget_modules
+
+    found = widget_modules()
+    datas: list[list[str]] = []
+    folders: set[Path] = set()
+    for name in module_names:
+        url = found.index.get(name)
+        if url is None:
+            continue  # not an nbextension; the page reports it if it is really missing
+        number, folder_name = url[len(URL_PREFIX) + 1 :].split("/")[:2]
+        folders.add(found.roots[int(number)] / folder_name)
+    for folder in sorted(folders):
+        datas.append([str(folder), f"share/jupyter/nbextensions/{folder.name}"])
+    return datas
+
+
+def _has_hook(package: str, recipe: Path) -> bool:
+    import _pyinstaller_hooks_contrib
+    import PyInstaller
+
+    places = [
+        Path(PyInstaller.__file__).parent / "hooks",
+        Path(_pyinstaller_hooks_contrib.__file__).parent / "stdhooks",
+        recipe / "hooks",
+    ]
+    return any((place / f"hook-{package}.py").is_file() for place in places)
+
+
+def _distributions(packages: list[str]) -> list[str]:
+    mapping = importlib.metadata.packages_distributions()
+    names = {dist for package in packages for dist in mapping.get(package, [])}
+    return sorted(names)

@@ -1,0 +1,181 @@
+"""Stage 4: start the built app headless, wait for ``done``, compare with the build-time run.
+
+The app is started as a user would script it (``APP --no-window --port 0``) with the build's
+virtualenv and Python variables removed from its environment. Its serving line gives the URL;
+its event stream (what the page reads) gives each cell's HTML and the final state. Each shown
+cell must hold the same kinds of output, in the same order, as the build-time run rendered by
+the same renderer; any error or difference fails the build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import http.client
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nbapp.errors import NbappError
+from nbapp.layout import place
+from nbapp.package.discover import Discovery
+from nbapp.render import CellRenderer
+
+SERVING = re.compile(r"^nbapp: serving .+ at http://127\.0\.0\.1:(\d+)/\?token=(\S+)$")
+_OUTPUT_CLASS = re.compile(r'class="([^"]*\bjp-OutputArea-output\b[^"]*)"')
+_PRE = re.compile(r"<pre>(.*?)</pre>", re.DOTALL)
+_START_SECONDS = 120.0
+_RUN_SECONDS = 600.0
+_STRIPPED_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "CONDA_PREFIX")
+
+
+class SmokeTestError(NbappError):
+    """The built app did not show what the notebook showed at build time."""
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    seconds_to_done: float
+    cells_checked: int
+    text_differences: list[int]  # cells whose text differs (clocks, randomness): a warning
+
+
+def output_kinds(fragment: str) -> list[str]:
+    """The kind of each output in a rendered cell, in order (e.g. jp-RenderedImage)."""
+    kinds = []
+    for match in _OUTPUT_CLASS.finditer(fragment):
+        classes = [c for c in match[1].split() if c not in {"jp-OutputArea-output", "jp-mod-"}]
+        kinds.append(" ".join(sorted(classes)))
+    return kinds
+
+
+def _texts(fragment: str) -> list[str]:
+    return [html.unescape(m).strip() for m in _PRE.findall(fragment)]
+
+
+def expected_fragments(discovery: Discovery) -> dict[int, str]:
+    """The build-time outputs, rendered as the app renders them, for each cell it shows."""
+    assert discovery.executed is not None
+    notebook = discovery.notebook
+    only_tagged = notebook.app.mode == "tagged"
+    renderer = CellRenderer(show_tracebacks=False)
+    expected = {}
+    for index, cell in enumerate(discovery.executed.cells):
+        if cell.cell_type != "code" or not place(cell, only_tagged=only_tagged).shown:
+            continue
+        expected[index] = renderer.render(cell, discovery.executed.metadata)
+    return expected
+
+
+def smoke_test(executable: Path, discovery: Discovery) -> SmokeResult:
+    env = {k: v for k, v in os.environ.items() if k not in _STRIPPED_ENV}
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [str(executable), "--no-window", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    stderr: list[str] = []
+    threading.Thread(target=_drain, args=(proc, stderr), daemon=True).start()
+    try:
+        port, token = _serving(proc, stderr)
+        state, cells = _events(port, token)
+        seconds = time.monotonic() - started
+    finally:
+        _stop(proc)
+    if state != "done":
+        raise SmokeTestError(f"the built app ended in state {state!r}, not done")
+    return _compare(expected_fragments(discovery), cells, seconds)
+
+
+def _drain(proc: subprocess.Popen[str], into: list[str]) -> None:
+    with contextlib.suppress(ValueError, OSError):
+        for line in proc.stderr or []:
+            into.append(line)
+
+
+def _serving(proc: subprocess.Popen[str], stderr: list[str]) -> tuple[int, str]:
+    box: list[str] = []
+    reader = threading.Thread(
+        target=lambda: box.append(proc.stdout.readline() if proc.stdout else ""), daemon=True
+    )
+    reader.start()
+    reader.join(_START_SECONDS)
+    match = SERVING.match(box[0].strip()) if box else None
+    if match is None:
+        time.sleep(0.5)
+        tail = "".join(stderr[-5:]).strip() or "(nothing on stderr)"
+        raise SmokeTestError(
+            f"the built app printed no serving line within {_START_SECONDS:g} s; stderr: {tail}"
+        )
+    return int(match[1]), match[2]
+
+
+def _events(port: int, token: str) -> tuple[str, dict[int, str]]:
+    """Read the event stream until the run ends; the final state and each cell's HTML."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=_RUN_SECONDS)
+    cells: dict[int, str] = {}
+    try:
+        conn.request("GET", "/nbapp/api/events", headers={"Authorization": f"token {token}"})
+        response = conn.getresponse()
+        if response.status != 200:
+            raise SmokeTestError(f"the built app's event stream answered {response.status}")
+        deadline = time.monotonic() + _RUN_SECONDS
+        while time.monotonic() < deadline:
+            line = response.fp.readline().decode()
+            if not line:
+                break
+            if not line.startswith("data: "):
+                continue
+            event: dict[str, Any] = json.loads(line[len("data: ") :])
+            if event.get("type") == "reset":
+                cells.clear()
+            elif event.get("type") == "cell":
+                cells[int(event["index"])] = str(event["html"])
+            elif event.get("type") == "status" and event.get("state") != "running":
+                if event.get("state") != "done":
+                    raise SmokeTestError(f"the built app stopped: {event.get('message')}")
+                return "done", cells
+        raise SmokeTestError("the built app's event stream ended before the run finished")
+    except OSError as exc:
+        raise SmokeTestError(f"could not read the built app's events: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def _compare(expected: dict[int, str], actual: dict[int, str], seconds: float) -> SmokeResult:
+    differing_text: list[int] = []
+    for index, fragment in expected.items():
+        want = output_kinds(fragment)
+        got = output_kinds(actual.get(index, ""))
+        if want != got:
+            raise SmokeTestError(
+                f"cell {index + 1} shows different outputs in the built app: expected "
+                f"{want or 'none'}, got {got or 'none'} (a module or data file may be missing; "
+                "try --include)"
+            )
+        if _texts(fragment) != _texts(actual.get(index, "")):
+            differing_text.append(index + 1)
+    return SmokeResult(seconds, len(expected), differing_text)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()  # SIGTERM: the app shuts its kernel down
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()

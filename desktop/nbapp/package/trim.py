@@ -1,0 +1,205 @@
+"""Stage 3: leave out what a packaged app never loads, and measure what is left.
+
+Most of it is decided before PyInstaller copies anything: ``excludes`` keeps modules out of the
+analysis, and ``drop_pattern`` (applied in the spec to binaries and data) keeps files out of
+both onedir and onefile builds. ``trim_folder`` then removes leftovers from a onedir build.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+# Never imported by an app: the builder, test tools, completion, GUI toolkits we do not use.
+EXCLUDED_MODULES = (
+    "tkinter",
+    "_tkinter",
+    "jedi",
+    "parso",
+    "debugpy",  # ipykernel runs without it; only a debugger front end would use it
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    "PyInstaller",
+    "pytest",
+    "_pytest",
+    "playwright",
+    "notebook",
+    "jupyter_server",
+    "jupyterlab",
+    "nbapp.package.build",
+    "nbapp.package.discover",
+    "nbapp.package.freeze",
+    "nbapp.package.smoke",
+    "nbapp.package.trim",
+    "nbapp.package.recorder",
+    "nbapp.package.progress",
+)
+# Heavy packages that libraries import only if present (matplotlib.pyplot tries pandas, numpy's
+# config tries yaml): left out unless the build-time run really imported them.
+OPTIONAL_MODULES = ("pandas", "scipy", "sympy", "yaml", "bokeh", "IPython.testing")
+# Without a window, the whole Qt stack goes.
+WINDOW_MODULES = ("webview", "qtpy", "PySide6", "shiboken6")
+
+# Qt parts the window (QtWebEngine widgets) never loads: translations, QML modules, and the
+# libraries of Qt modules nothing imports. libQt6Quick/Qml stay: WebEngineCore links to them.
+_UNUSED_QT_LIBS = (
+    "3D",
+    "Quick3D",
+    "QuickTimeline",
+    "Pdf",
+    "Multimedia",
+    "SpatialAudio",
+    "Charts",
+    "DataVisualization",
+    "Graphs",
+    "Designer",
+    "Help",
+    "UiTools",
+    "Sensors",
+    "SerialPort",
+    "SerialBus",
+    "Bluetooth",
+    "Nfc",
+    "Location",
+    "TextToSpeech",
+    "Scxml",
+    "StateMachine",
+    "RemoteObjects",
+    "Test",
+    "Sql",
+    "VirtualKeyboard",
+    "ShaderTools",
+    "Lottie",
+    "WebView",
+    "HttpServer",
+    "WebSockets",
+    "QuickControls2",
+    "QuickDialogs2",
+    "QuickTemplates2",
+    "LabsAnimation",
+)
+DROP_PATTERNS = (
+    r"(^|/)PySide6/Qt/translations/",
+    r"(^|/)PySide6/Qt/qml/",
+    r"(^|/)PySide6/Qt/lib/libQt6(" + "|".join(_UNUSED_QT_LIBS) + r")[A-Za-z0-9]*\.so",
+    r"(^|/)PySide6/Qt/plugins/(platformthemes|printsupport|sqldrivers|multimedia|"
+    r"position|sensors|canbus|texttospeech|qmltooling|designer|scenegraph|"
+    r"renderers|sceneparsers|geometryloaders|assetimporters)/",
+    r"(^|/)PySide6/(Qt3D|QtQuick3D|QtCharts|QtDataVis|QtMultimedia|QtPdf|QtDesigner|QtHelp)",
+    # The build machine's GTK, swept in through Qt's GTK platform-theme plugin.
+    r"(^|/)lib(gtk|gdk)-3\.so",
+    r"(^|/)_(tcl|tk)_data/",
+    r"(^|/)lib(tcl|tk)[0-9.]*\.so",
+)
+# QtWebEngine needs one locale to start; English is kept.
+KEEP_PATTERNS = (r"qtwebengine_locales/en-US\.pak$",)
+
+_LEFTOVERS = ("__pycache__",)
+
+
+def drop_pattern() -> str:
+    return "|".join(f"(?:{p})" for p in DROP_PATTERNS)
+
+
+def keep_pattern() -> str:
+    return "|".join(f"(?:{p})" for p in KEEP_PATTERNS)
+
+
+def excluded_modules(*, window: bool, needed: list[str]) -> list[str]:
+    """What the analysis must skip; a module the notebook really imported is never skipped."""
+    top_needed = {name.split(".")[0] for name in needed}
+    excluded = [*EXCLUDED_MODULES, *OPTIONAL_MODULES, *(() if window else WINDOW_MODULES)]
+    return [name for name in excluded if name.split(".")[0] not in top_needed]
+
+
+def trim_folder(app_dir: Path) -> int:
+    """Remove leftovers (matching the drop patterns, caches) from a onedir app; bytes freed."""
+    drop, keep = re.compile(drop_pattern()), re.compile(keep_pattern())
+    freed = 0
+    for path in sorted(app_dir.rglob("*"), reverse=True):
+        relative = path.relative_to(app_dir).as_posix()
+        if path.is_dir() and path.name in _LEFTOVERS:
+            freed += size_of(path)
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and drop.search(relative) and not keep.search(relative):
+            freed += path.stat().st_size
+            path.unlink()
+    return freed
+
+
+def size_of(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            full = Path(root, name)
+            if not full.is_symlink():
+                total += full.stat().st_size
+    return total
+
+
+def human(size: int) -> str:
+    return f"{size / 1e6:.0f} MB"
+
+
+# --- Qt: keep the libraries the window's modules really link to --------------------------------
+# PySide6 modules the window uses (pywebview's Qt backend through qtpy); the hooks bring more.
+QT_MODULES_KEPT = frozenset(
+    {
+        "QtCore",
+        "QtGui",
+        "QtWidgets",
+        "QtNetwork",
+        "QtWebChannel",
+        "QtWebEngineCore",
+        "QtWebEngineWidgets",
+        "QtPrintSupport",
+        "QtOpenGL",
+        "QtOpenGLWidgets",
+        "QtDBus",
+        "QtPositioning",
+        "QtSvg",
+    }
+)
+_QT_LIB = re.compile(r"(^|/)PySide6/Qt/lib/(?P<name>libQt6[A-Za-z0-9]+\.so[.0-9]*)$")
+_PYSIDE_MODULE = re.compile(r"^PySide6/(?P<module>Qt[A-Za-z0-9]+)\.[A-Za-z0-9_-]+\.so$")
+_QT_ROOT = re.compile(r"^PySide6/(Qt/plugins/|Qt/libexec/|[^/]+\.so)")
+
+TocEntry = tuple[str, str, str]  # PyInstaller's (destination, source, type code)
+
+
+def prune_qt(
+    binaries: list[TocEntry], datas: list[TocEntry]
+) -> tuple[list[TocEntry], list[TocEntry]]:
+    """Drop PySide6 modules the window never imports, then every libQt6 library that what is
+    left does not load (ldd of the kept modules, plugins and QtWebEngineProcess). Runs inside
+    PyInstaller's spec, before anything is copied, so onedir and onefile both shrink."""
+    from PyInstaller.depend.bindepend import get_imports
+
+    def unused_module(dest: str) -> bool:
+        match = _PYSIDE_MODULE.match(dest.replace("\\", "/"))
+        return match is not None and match["module"] not in QT_MODULES_KEPT
+
+    binaries = [e for e in binaries if not unused_module(e[0])]
+    if not any(_QT_LIB.search(e[0]) for e in binaries):
+        return binaries, datas
+    needed: set[str] = set()
+    for dest, source, _kind in [*binaries, *datas]:
+        if _QT_ROOT.match(dest.replace("\\", "/")) and not _QT_LIB.search(dest):
+            try:
+                needed.update(Path(path).name for _name, path in get_imports(source) if path)
+            except Exception:  # not an ELF file (a resource, a script): nothing it loads
+                continue
+
+    def unused_lib(dest: str) -> bool:
+        match = _QT_LIB.search(dest.replace("\\", "/"))
+        return match is not None and match["name"] not in needed
+
+    return (
+        [e for e in binaries if not unused_lib(e[0])],
+        [e for e in datas if not unused_lib(e[0])],
+    )

@@ -1,0 +1,272 @@
+"""`nbapp package`: a real PyInstaller build, run with a clean environment, checked in Chromium.
+
+The app is built ONCE for this module (onedir, ~1 min); every test here then runs that build.
+The build-free tests (bad input, a failing cell) run in seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from playwright.sync_api import Page
+
+from support import NBAPP, SERVING, Md, descendants, gone, wait_for, wait_state, write_notebook
+
+REPO = Path(__file__).resolve().parent.parent
+CSV = "x,y\n1,10\n2,20\n3,35\n"
+CSV_TOTAL = "CSV total: 65"
+BUILD_TIMEOUT = 900
+
+needs_pyinstaller = pytest.mark.skipif(
+    importlib.util.find_spec("PyInstaller") is None,
+    reason="needs PyInstaller (`pip install -e .[package]`; `make test` installs it)",
+)
+
+
+def widget_notebook(folder: Path) -> Path:
+    """ipywidgets + numpy + matplotlib, and a CSV next to it that only the code names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "measurements.csv").write_text(CSV)
+    return write_notebook(
+        folder / "sales.ipynb",
+        [
+            Md("# Packaged sales"),
+            "import csv\n"
+            "with open('measurements.csv') as f:\n"
+            "    rows = list(csv.DictReader(f))\n"
+            "total = sum(int(r['y']) for r in rows)\n"
+            "print(f'CSV total: {total}')",
+            "import numpy as np\n"
+            "import matplotlib.pyplot as plt\n"
+            "xs = np.array([int(r['x']) for r in rows])\n"
+            "fig, ax = plt.subplots()\n"
+            "ax.plot(xs, xs ** 2)\n"
+            "plt.show()",
+            "import ipywidgets as widgets\n"
+            "slider = widgets.IntSlider(value=total, max=200, description='Total')\n"
+            "slider",
+        ],
+    )
+
+
+def package(
+    *args: str, cwd: Path, timeout: float = BUILD_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NBAPP, "package", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass(frozen=True)
+class Built:
+    executable: Path
+    stderr: str
+    workdir: Path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """One onedir build of the widget notebook, without the Qt window (headless, smaller)."""
+    if importlib.util.find_spec("PyInstaller") is None:
+        pytest.skip("needs PyInstaller")
+    work = tmp_path_factory.mktemp("package")
+    notebook = widget_notebook(work / "project")
+    result = package(str(notebook), "-o", str(work / "dist"), "--no-window-support", cwd=work)
+    assert result.returncode == 0, result.stderr
+    executable = work / "dist" / "sales" / "sales"
+    assert executable.is_file() and os.access(executable, os.X_OK)
+    return Built(executable, result.stderr, work)
+
+
+@dataclass
+class Started:
+    proc: subprocess.Popen[str]
+    url: str
+
+
+@pytest.fixture
+def start_clean(tmp_path: Path) -> Iterator[Callable[..., Started]]:
+    """Start a built app under `env -i` with only PATH=/usr/bin:/bin and a temporary HOME."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(executable: Path, *args: str) -> Started:
+        home = tmp_path / "home"
+        home.mkdir(exist_ok=True)
+        proc = subprocess.Popen(
+            ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", str(executable), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        started.append(proc)
+        box: list[str] = []
+        reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(90)
+        line = box[0].strip() if box else ""
+        match = SERVING.match(line)
+        if not match:
+            proc.kill()
+            _, err = proc.communicate(timeout=10)
+            raise AssertionError(f"no serving line; got {line!r}; stderr: {err}")
+        return Started(proc, match["url"])
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+
+def kernels_of(proc: subprocess.Popen[str]) -> list[psutil.Process]:
+    def is_kernel(p: psutil.Process) -> bool:
+        try:
+            return "--nbapp-kernel" in p.cmdline()
+        except psutil.Error:
+            return False
+
+    return [p for p in descendants(proc.pid) if is_kernel(p)]
+
+
+# --- the build ------------------------------------------------------------------------------
+@needs_pyinstaller
+@pytest.mark.slow
+def test_build_shows_each_stage_and_finds_the_csv(built: Built) -> None:
+    for stage in ("[1/4] discover", "[2/4] freeze", "[3/4] trim", "[4/4] smoke test"):
+        assert f"{stage}: done in" in built.stderr, built.stderr
+    assert "1 data files" in built.stderr  # the CSV, found without --include
+    internal = built.executable.parent / "_internal"
+    assert (internal / "nbapp_app" / "notebook" / "measurements.csv").read_text() == CSV
+    # Trimmed: no completion engine, no Tk, no Qt in a --no-window-support build.
+    for left_out in ("jedi", "parso", "tkinter", "PySide6"):
+        assert not (internal / left_out).exists(), left_out
+    # Nothing of the build landed in the repo's recipe folder.
+    assert sorted(p.name for p in (REPO / "build").iterdir()) == [
+        "app_entry.py",
+        "hooks",
+        "nbapp.spec.in",
+        "runtime_hooks",
+    ]
+
+
+@needs_pyinstaller
+@pytest.mark.slow
+@pytest.mark.browser
+def test_built_app_runs_offline_with_a_clean_environment(
+    built: Built, start_clean: Callable[..., Started], page: Page
+) -> None:
+    app = start_clean(built.executable, "--no-window", "--port", "0")
+    assert SERVING.match(f"nbapp: serving sales.ipynb at {app.url}")
+    page.goto(app.url)
+    wait_state(page, "done", timeout=90)
+    page.wait_for_selector(".nbapp-widget-ready", timeout=30_000)
+    text = page.inner_text("body")
+    assert CSV_TOTAL in text
+    assert page.locator("img[src^='data:image/png']").count() >= 1
+    # The slider's view is live: its value comes from the kernel, through the CSV.
+    assert page.locator(".widget-readout").first.inner_text().strip() == "65"
+
+    kernels = kernels_of(app.proc)
+    assert len(kernels) == 1, [k.cmdline() for k in descendants(app.proc.pid)]
+    family = descendants(app.proc.pid)
+    app.proc.send_signal(signal.SIGTERM)
+    assert app.proc.wait(30) == 0
+    wait_for(lambda: gone(family), 15, "the kernel to exit after SIGTERM")
+
+
+@needs_pyinstaller
+@pytest.mark.slow
+def test_kernel_dies_with_a_killed_app(built: Built, start_clean: Callable[..., Started]) -> None:
+    app = start_clean(built.executable, "--no-window", "--port", "0")
+    kernels = wait_for(lambda: kernels_of(app.proc), 30, "the frozen kernel to start")
+    family = [*descendants(app.proc.pid), *kernels]
+    app.proc.send_signal(signal.SIGKILL)
+    app.proc.wait(10)
+    wait_for(lambda: gone(family), 15, "the kernel to exit after its app was killed")
+
+
+@needs_pyinstaller
+@pytest.mark.slow
+def test_built_app_takes_run_options(built: Built) -> None:
+    result = subprocess.run(
+        ["env", "-i", "PATH=/usr/bin:/bin", str(built.executable), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for option in ("--no-window", "--port", "--timeout", "--theme", "--query"):
+        assert option in result.stdout
+    bad = subprocess.run(
+        [str(built.executable), "--port", "not-a-port"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and "not a port number" in bad.stderr
+    # The private kernel flag never falls through to the app (no respawn loop, no server):
+    # without a connection file ipykernel starts and is stopped here, printing no serving line.
+    kernel = subprocess.Popen(
+        [str(built.executable), "--nbapp-kernel", "--help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, _ = kernel.communicate(timeout=60)
+    assert "nbapp: serving" not in out and "--no-window" not in out
+    assert "ipykernel" in out.lower() or "IPKernelApp" in out
+
+
+# --- stopping before the freeze ---------------------------------------------------------------
+@needs_pyinstaller
+def test_failing_cell_stops_the_build_before_freezing(tmp_path: Path) -> None:
+    notebook = write_notebook(
+        tmp_path / "broken.ipynb",
+        ["x = 1", "raise ValueError('bad input data')", "print('never')"],
+    )
+    result = package(str(notebook), "-o", str(tmp_path / "dist"), cwd=tmp_path, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "cell 2 failed" in result.stderr and "ValueError: bad input data" in result.stderr
+    assert "[2/4] freeze" not in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+@needs_pyinstaller
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.ipynb"], r"missing\.ipynb"),
+        (["nb.ipynb", "--icon", "not-an-icon.png"], r"--icon not-an-icon\.png: not a valid png"),
+        (["nb.ipynb", "--icon", "nowhere.png"], r"--icon nowhere\.png: no such file"),
+        (["nb.ipynb", "--include", "nowhere.csv"], r"--include nowhere\.csv: no such file"),
+        (["nb.ipynb", "--include", "/etc/hostname"], r"must be inside the notebook's folder"),
+        (["nb.ipynb", "--name", "a/b"], r"--name 'a/b'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    write_notebook(tmp_path / "nb.ipynb", ["print(1)"])
+    (tmp_path / "not-an-icon.png").write_text("hello")
+    result = package(*args, "-o", str(tmp_path / "dist"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nbapp: error: "), result.stderr
+    assert re.search(message, lines[0]), lines[0]
+    assert not (tmp_path / "dist").exists()
