@@ -84,3 +84,71 @@ def test_anywidget_with_inline_esm_renders_and_round_trips(
     # anywidget's front end came from the environment's nbextension, served by nbapp
     assert any("/nbapp/nbextensions/" in u and "anywidget" in u for u in page_log.requests)
     assert not page_log.console_errors, page_log.console_errors
+
+
+def test_plotly_figure_draws_with_the_installed_plotly_js(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook(["import plotly.express as px\npx.scatter(x=[1, 2, 3], y=[3, 1, 2])"]))
+    open_dashboard(page, app.url)
+    points = page.locator(".nbapp-plotly-figure .scatterlayer .point")
+    points.first.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    assert points.count() == 3
+    assert any(u.endswith("/nbapp/vendor/plotly/plotly.min.js") for u in page_log.requests)
+    assert not page_log.console_errors, page_log.console_errors
+
+
+def test_plotly_figure_widget_renders_and_follows_the_kernel(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(
+        notebook(
+            [
+                "import plotly.graph_objects as go, ipywidgets as w\n"
+                "fig = go.FigureWidget(go.Bar(y=[1, 3, 2]))\n"
+                "more = w.Button(description='more'); more.add_class('more')\n"
+                "def grow(_):\n    fig.data[0].y = [1, 3, 2, 5]\n"
+                "more.on_click(grow)\n"
+                "w.VBox([fig, more])",
+            ]
+        )
+    )
+    open_dashboard(page, app.url)
+    bars = page.locator(".barlayer .point")
+    bars.first.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    assert bars.count() == 3
+    page.click(".more")
+    page.wait_for_function(
+        "document.querySelectorAll('.barlayer .point').length === 4", timeout=_WIDGET_TIMEOUT_MS
+    )
+    assert not page_log.console_errors, page_log.console_errors
+
+
+PANEL = """
+import panel as pn
+pn.extension()
+clicks = []
+note = pn.pane.Markdown("no clicks yet")
+button = pn.widgets.Button(name="Count me")
+def count(_):
+    clicks.append(1)
+    note.object = f"kernel counted {len(clicks)}"
+button.on_click(count)
+pn.ipywidget(pn.Column(button, note))
+"""
+
+
+def test_panel_object_through_jupyter_bokeh_renders_offline_and_round_trips(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    """Panel's documented route into ipywidgets; Bokeh's JS inlined by the kernel, Panel's
+    stylesheets served from the installed package (PANEL_CDN_ROOT), nothing from a CDN."""
+    app = serve(notebook([PANEL]))
+    open_dashboard(page, app.url)
+    note = page.get_by_text("no clicks yet")  # Bokeh renders in (open) shadow roots
+    note.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    page.get_by_role("button", name="Count me").click()
+    page.get_by_text("kernel counted 1").wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    assert any("/nbapp/vendor/panel/" in u and u.endswith(".css") for u in page_log.requests)
+    assert any("/nbapp/nbextensions/" in u and "jupyter_bokeh" in u for u in page_log.requests)
+    assert not page_log.console_errors, page_log.console_errors

@@ -19,6 +19,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from nbapp.errors import KernelError
 from nbapp.kernel_main import PARENT_PID_ENV, RUNTIME_DIR_ENV
+from nbapp.library_assets import kernel_env_defaults
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ def isolated_env(runtime_dir: Path, query_string: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in {"PYTHONSTARTUP", "JUPYTER_CONFIG_PATH", "IPYTHONDIR", "JUPYTER_CONFIG_DIR"}
     }
+    for key, value in kernel_env_defaults().items():
+        env.setdefault(key, value)
     env.update(
         JUPYTER_RUNTIME_DIR=str(runtime_dir),
         JUPYTER_CONFIG_DIR=str(runtime_dir / "config"),
@@ -134,14 +137,20 @@ class PrivateKernel:
         await self.manager.restart_kernel(now=True)
         _kill_group(group)
 
-    async def shutdown(self) -> None:
-        """Stop the kernel and everything it started; remove the runtime directory. Idempotent."""
+    async def shutdown(self, *, now: bool = False) -> None:
+        """Stop the kernel and everything it started; remove the runtime directory. Idempotent.
+
+        ``now`` kills it at once: a kernel busy in a cell would answer a shutdown request with
+        a traceback from the reply it can no longer send.
+        """
         if self._closed:
             return
         self._closed = True
         manager, group = self._manager, self._process_group()
         try:
-            if manager is not None and manager.has_kernel:
+            if manager is not None and manager.has_kernel and now:
+                await manager.shutdown_kernel(now=True)
+            elif manager is not None and manager.has_kernel:
                 try:
                     await asyncio.wait_for(
                         manager.shutdown_kernel(now=False), 2 * _SHUTDOWN_WAIT_SECONDS

@@ -20,9 +20,13 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # live kernel's widgets have none, so their views travel under our own type to the template.
 LIVE_WIDGET_VIEW = "application/vnd.nbapp.live-widget-view+json"
 
-# nbconvert's order, plus live widget views and JSON (IPython.display.JSON).
+# Plotly's default renderer in a kernel; the page draws it with the installed plotly.js.
+PLOTLY = "application/vnd.plotly.v1+json"
+
+# nbconvert's order, plus live widget views, Plotly figures and JSON (IPython.display.JSON).
 _DISPLAY_PRIORITY = [
     LIVE_WIDGET_VIEW,
+    PLOTLY,
     "application/javascript",
     "text/html",
     "text/markdown",

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import responses
 from pathlib import Path
@@ -22,6 +23,7 @@ from tornado.iostream import StreamClosedError
 from nbapp import __version__
 from nbapp.bridge import KernelBridge
 from nbapp.dashboard import Dashboard, State
+from nbapp.library_assets import PANEL_URL, PLOTLY_URL, panel_dist_dir, plotly_js_dir
 from nbapp.paths import nbconvert_lab_static_dir, static_dir, templates_dir
 from nbapp.security import Guard
 from nbapp.widget_assets import SERVED_SUFFIXES, URL_PREFIX, widget_modules
@@ -259,6 +261,18 @@ def _log_request(handler: web.RequestHandler) -> None:
     log.log(level, "%d %s %s", status, handler.request.method, handler.request.path)
 
 
+def _library_routes(static: Callable[..., dict[str, Any]]) -> list[Any]:
+    """plotly.js and Panel's stylesheets from the installed packages, for those installed."""
+    routes: list[Any] = []
+    plotly, panel = plotly_js_dir(), panel_dist_dir()
+    if plotly:
+        routes.append((rf"{PLOTLY_URL}/(.*)", GuardedStatic, static(plotly, frozenset({".js"}))))
+    if panel:
+        panel_route = rf"{PANEL_URL}/[^/]+/dist/(.*)"  # /<version>/dist/, as on Panel's CDN
+        routes.append((panel_route, GuardedStatic, static(panel, SERVED_SUFFIXES)))
+    return routes
+
+
 def make_app(
     dashboard: Dashboard, guard: Guard, *, show_tracebacks: bool, theme: str = "auto"
 ) -> web.Application:
@@ -287,6 +301,7 @@ def make_app(
                 (rf"{URL_PREFIX}/{number}/(.*)", GuardedStatic, static(root, SERVED_SUFFIXES))
                 for number, root in enumerate(widget_modules().roots)
             ),
+            *_library_routes(static),
             (r"/(.+)", GuardedStatic, static(dashboard.notebook.folder, FILE_SUFFIXES)),
         ],
         template_path=str(templates_dir()),

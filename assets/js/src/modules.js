@@ -12,6 +12,11 @@ const shared = {
   "@jupyter-widgets/controls": controls,
   "@jupyter-widgets/output": output,
 };
+// Modules whose views use a library that a notebook output loads into the page, not one they
+// bundle: jupyter_bokeh needs the BokehJS that pn.extension() / output_notebook() inject, and
+// that loader finishes asynchronously, often after the widget's view is asked for.
+const PAGE_GLOBALS = { "@bokeh/jupyter_bokeh": "Bokeh", jupyter_bokeh: "Bokeh" };
+const PAGE_GLOBAL_WAIT_MS = 60_000;
 const loading = new Map(); // module name -> promise of its exports
 let index = null;
 
@@ -30,7 +35,22 @@ export function loadThirdParty(name, version) {
   return loading.get(name);
 }
 
+// Resolves once window[name] exists and the script that set it has finished (Bokeh's loader
+// runs its inline bundles, BokehJS then Panel's, in one go), or after a minute regardless:
+// the view then fails with its own error rather than waiting for ever.
+function pageGlobal(name) {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const poll = () => {
+      if (window[name] || performance.now() - started > PAGE_GLOBAL_WAIT_MS) setTimeout(resolve, 0);
+      else setTimeout(poll, 50);
+    };
+    poll();
+  });
+}
+
 async function fetchModule(name, version) {
+  if (name in PAGE_GLOBALS) await pageGlobal(PAGE_GLOBALS[name]);
   const url = (await moduleIndex())[name];
   if (!url) {
     throw new Error(`The widget module ${name}@${version} is not installed in the app's Python environment`);
