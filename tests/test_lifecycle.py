@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,20 @@ def test_signal_shuts_down_cleanly(serve, tmp_path: Path, signum: int) -> None:
     wait_for(lambda: gone(everything), 10, "the kernel and its child to exit")
     assert not runtime.exists()
     assert "Traceback" not in app.stderr
+
+
+def test_sigterm_while_a_cell_runs_is_quiet_and_clean(serve, tmp_path: Path) -> None:
+    """Closing the app mid-cell: exit 0, no traceback from the kernel (a shutdown request to a
+    busy kernel makes it fail to send its reply) or from nbclient's pollers, nothing left."""
+    app = serve(write_notebook(tmp_path / "nb.ipynb", ["import time\ntime.sleep(30)"]))
+    read_events(app, lambda e: e.get("type") == "status" and e.get("cell") == 1)
+    kernel = wait_for(app.kernels, 30, "the kernel")[0]
+    runtime = kernel_runtime_dir(kernel)
+    time.sleep(3)  # well into the cell; nbclient's pollers have ticked
+    assert app.stop(signal.SIGTERM) == 0
+    wait_for(lambda: not kernel.is_running(), 10, "the kernel to exit")
+    assert not runtime.exists()
+    assert "Traceback" not in app.stderr and "error" not in app.stderr.lower(), app.stderr
 
 
 def test_sigkill_of_the_app_takes_the_kernel_down(serve, tmp_path: Path) -> None:

@@ -133,10 +133,11 @@ class Dashboard:
     async def close(self) -> None:
         """Stop the run, tell pages the app is closing, shut the kernel down."""
         self._closed = True
+        busy = self.status.state is State.RUNNING  # in a cell, or still starting the kernel
         await self._cancel_run()
         self._publish(None)
         if self.kernel is not None:
-            await self.kernel.shutdown()
+            await self.kernel.shutdown(now=busy)
 
     async def _cancel_run(self) -> None:
         if self._task is not None and not self._task.done():

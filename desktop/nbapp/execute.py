@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -65,6 +66,16 @@ class _BoundedClient(NotebookClient):
         return None
 
 
+def _cancel_pollers() -> None:
+    """nbclient leaves its per-cell polling tasks running when a cell's await is cancelled
+    (the app closing mid-cell); once the client is gone they would fail noisily."""
+    with contextlib.suppress(RuntimeError):  # no running loop: nothing to cancel
+        for task in asyncio.all_tasks():
+            coro = task.get_coro()
+            if getattr(coro, "__qualname__", "").startswith("NotebookClient._async_poll"):
+                task.cancel()
+
+
 def _content_size(content: dict[str, Any]) -> int:
     if "text" in content:
         return len(content["text"])
@@ -117,6 +128,7 @@ class CellRunner:
         return state
 
     def close(self) -> None:
+        _cancel_pollers()
         kc = self._client.kc
         self._client.kc = None
         if kc is not None:
