@@ -16,7 +16,7 @@ WINDOW_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 li
 SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick \
   nsis p7zip-full debootstrap desktop-file-utils
 
-.PHONY: demo test lint system-deps window-deps assets assets-check clean
+.PHONY: demo test lint system-deps window-deps assets assets-check clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,7 @@ test: $(VENV)/.test-installed system-deps
 	$(BIN)/ruff format --check desktop tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) bench-quick
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check desktop tests bench
@@ -64,5 +65,23 @@ assets-check: assets
 	git diff --exit-code --stat -- assets/static/vendor assets/static/widgets
 	test -z "$$(git status --porcelain -- assets/static/vendor assets/static/widgets)"
 
+# nbapp against Voilà, side by side in headless Chromium (bench/). Voilà gets its own
+# virtualenv next to ours. `make bench` writes docs/benchmarks.md and docs/images/bench.png;
+# `make bench-quick` (run by `make test`) is a short run written to a temporary folder.
+VOILA_VENV := bench/.venv-voila
+BENCH_QUICK_OUT ?= $(or $(TMPDIR),/tmp)/nbapp-bench-quick
+
+$(VOILA_VENV)/.installed: bench/requirements-voila.txt
+	$(PYTHON) -m venv $(VOILA_VENV)
+	$(VOILA_VENV)/bin/pip install --quiet --upgrade pip
+	$(VOILA_VENV)/bin/pip install --quiet -r bench/requirements-voila.txt
+	touch $@
+
+bench: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
+	$(BIN)/python -m bench --quick --out $(BENCH_QUICK_OUT)/benchmarks.md $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VOILA_VENV) .pytest_cache .mypy_cache .ruff_cache

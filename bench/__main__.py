@@ -1,0 +1,101 @@
+"""``python -m bench``: run nbapp and Voilà side by side and write the report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from . import packaged
+from .cases import HERE, cases
+from .chart import draw
+from .environment import describe
+from .report import markdown
+from .run import TOOLS, Plan, Results, run
+
+REPO = HERE.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Offline, fast: names other than loopback do not resolve, so a page's CDN requests fail
+    # at once instead of waiting on the network (no request interception, which adds latency).
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="CI mode: 2 notebooks, 1 repetition")
+    parser.add_argument("--reps", type=int, help="repetitions (default 5; quick: 1)")
+    parser.add_argument("--moves", type=int, help="slider moves per page (30; quick 10)")
+    parser.add_argument("--only", nargs="*", default=None, help="notebook names to run")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--chart", type=Path, help="PNG path (default: docs/images/bench.png)")
+    parser.add_argument("--nbapp", type=Path, default=Path(sys.executable).with_name("nbapp"))
+    parser.add_argument("--voila", type=Path, default=HERE / ".venv-voila" / "bin" / "voila")
+    parser.add_argument("--no-package", action="store_true", help="skip `nbapp package`")
+    return parser.parse_args(argv)
+
+
+def missing(results: Results, plan: Plan) -> list[str]:
+    """Figures with no number for a tool: the harness itself is broken if any."""
+    gaps = []
+    for case in plan.cases:
+        for tool in TOOLS:
+            samples = results.samples.get((case.name, tool), [])
+            if not any(s.done_s is not None and s.first_s is not None for s in samples):
+                gaps.append(f"{case.name}/{tool}: no completed run")
+            for label, _ in case.round_trips:
+                if not results.trips.get((case.name, label, tool)):
+                    gaps.append(f"{case.name}/{label}/{tool}: no round trips")
+    return gaps
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    reps = args.reps or (1 if args.quick else 5)
+    moves = args.moves or (10 if args.quick else 30)
+    selected = [c for c in cases(args.quick) if args.only is None or c.name in args.only]
+    plan = Plan(selected, reps, moves, args.nbapp.resolve(), args.voila.absolute())
+    for tool in (plan.nbapp, plan.voila):
+        if not os.access(tool, os.X_OK):
+            print(f"bench: {tool} is missing; run `make bench`", file=sys.stderr)
+            return 2
+    chart = args.chart or (REPO / "docs" / "images" / "bench.png" if not args.quick else None)
+    if chart is None:
+        chart = args.out.with_name("bench.png")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            env = describe(plan.nbapp, plan.voila, browser.version)
+            results = run(browser, plan)
+            package_rows = packaged.NOT_MEASURED
+            trivial = HERE / "notebooks" / "trivial.ipynb"
+            if not args.quick and not args.no_package and packaged.available(plan.nbapp):
+                print("bench: building the packaged app", file=sys.stderr, flush=True)
+                builds = packaged.measure(browser, plan.nbapp, trivial, reps)
+                package_rows = packaged.table(builds, "bench/notebooks/trivial.ipynb")
+        finally:
+            browser.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    draw(results, plan, chart)
+    link = os.path.relpath(chart, args.out.parent)
+    args.out.write_text(markdown(results, plan, env, package_rows, link))
+    print(f"bench: wrote {args.out} and {chart}", file=sys.stderr)
+    gaps = missing(results, plan)
+    for gap in gaps:
+        print(f"bench: MISSING {gap}", file=sys.stderr)
+    return 1 if gaps else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The machine and the versions a report was measured with."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+@dataclass(frozen=True)
+class Environment:
+    cpu: str
+    cores: int
+    ram_gb: float
+    os: str
+    python: str
+    nbapp: str
+    voila: str
+    voila_python: str
+    chromium: str
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _os_name() -> str:
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return f"{line.split('=', 1)[1].strip(chr(34))}, kernel {platform.release()}"
+    except OSError:
+        pass
+    return platform.platform()
+
+
+def _output(*argv: str) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    except OSError as exc:
+        return f"unavailable ({exc})"
+    return (done.stdout.strip() or done.stderr.strip()).splitlines()[-1]
+
+
+def describe(nbapp: Path, voila: Path, chromium_version: str) -> Environment:
+    voila_python = voila.with_name("python")
+    return Environment(
+        cpu=_cpu_model(),
+        cores=os.cpu_count() or 0,
+        ram_gb=psutil.virtual_memory().total / 1024**3,
+        os=_os_name(),
+        python=platform.python_version(),
+        nbapp=_output(str(nbapp), "--version"),
+        voila=_output(str(voila), "--version"),
+        voila_python=_output(str(voila_python), "--version"),
+        chromium=chromium_version,
+    )
