@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import pytest
 from playwright.sync_api import Page
 
@@ -152,4 +155,136 @@ def test_page_that_connects_mid_run_gets_widgets_made_before_it(
     page.wait_for_selector(".late-box .widget-button >> nth=11", timeout=_WIDGET_TIMEOUT_MS)
     assert page.locator(".late-box .widget-button").count() == 12
     assert page.locator(".nbapp-widget-failed").count() == 0
+    assert not page_log.console_errors, page_log.console_errors
+
+
+def press_right(page: Page, handle: str, times: int) -> None:
+    page.focus(handle)
+    for _ in range(times):
+        page.keyboard.press("ArrowRight")
+
+
+INTERACT = """
+import ipywidgets as w
+from ipywidgets import interact
+
+@interact(x=w.IntSlider(value=2, min=0, max=10, description="x"))
+def square(x):
+    print(f"interact says {x * x}")
+
+a = w.IntSlider(value=1, min=0, max=10, description="a")
+a.add_class("a")
+def cube(a):
+    print(f"output says {a ** 3}")
+out = w.interactive_output(cube, {"a": a})
+out.add_class("cubes")
+w.VBox([a, out])
+"""
+
+
+def test_interact_and_interactive_output_recompute_in_the_kernel(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([INTERACT]))
+    open_dashboard(page, app.url)
+    text_becomes(page, ".widget-interact", "interact says 4")
+    press_right(page, ".widget-interact .noUi-handle", 1)
+    text_becomes(page, ".widget-interact", "interact says 9")
+    text_becomes(page, ".cubes", "output says 1")
+    press_right(page, ".a .noUi-handle", 2)
+    text_becomes(page, ".cubes", "output says 27")
+    assert not page_log.console_errors, page_log.console_errors
+
+
+JSLINK = """
+import ipywidgets as w
+src = w.IntSlider(value=10, description="src"); src.add_class("src")
+dst = w.IntSlider(value=0, description="dst"); dst.add_class("dst")
+link = w.jslink((src, "value"), (dst, "value"))
+w.VBox([src, dst])
+"""
+
+
+def test_jslink_ties_two_sliders_in_the_page(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([JSLINK]))
+    open_dashboard(page, app.url)
+    text_becomes(page, ".dst .widget-readout", "10")  # the link copies on creation
+    press_right(page, ".src .noUi-handle", 3)
+    text_becomes(page, ".dst .widget-readout", "13")
+    assert not page_log.console_errors, page_log.console_errors
+
+
+LAYOUTS = """
+import ipywidgets as w
+def box(name):
+    b = w.Button(description=name, layout=w.Layout(width="auto", height="auto"))
+    b.add_class(name)
+    return b
+grid = w.GridspecLayout(2, 2, height="200px")
+grid[0, :] = box("g-top")
+grid[1, 0] = box("g-left")
+grid[1, 1] = box("g-right")
+display(grid)
+w.AppLayout(header=box("a-header"), left_sidebar=box("a-left"), center=box("a-center"),
+            right_sidebar=box("a-right"), footer=box("a-footer"))
+"""
+
+
+def test_gridspec_and_app_layout_place_their_children(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([LAYOUTS]))
+    open_dashboard(page, app.url)
+    page.locator(".a-footer").wait_for(timeout=_WIDGET_TIMEOUT_MS)
+
+    def box(name: str) -> dict[str, float]:
+        found = page.locator(f".{name}").bounding_box()
+        assert found is not None, name
+        return found
+
+    top, left, right = box("g-top"), box("g-left"), box("g-right")
+    assert top["y"] + top["height"] <= left["y"] + 1 and left["y"] == right["y"]
+    assert left["x"] + left["width"] <= right["x"] + 1
+    assert top["width"] >= left["width"] + right["width"] - 1  # spans both columns
+    header, center, footer = box("a-header"), box("a-center"), box("a-footer")
+    sidebar_left, sidebar_right = box("a-left"), box("a-right")
+    assert header["y"] + header["height"] <= center["y"] + 1
+    assert center["y"] + center["height"] <= footer["y"] + 1
+    assert sidebar_left["x"] + sidebar_left["width"] <= center["x"] + 1
+    assert center["x"] + center["width"] <= sidebar_right["x"] + 1
+    assert not page_log.console_errors, page_log.console_errors
+
+
+UPLOAD = """
+import hashlib
+import ipywidgets as w
+up = w.FileUpload(accept="", multiple=False)
+up.add_class("up")
+got = w.Label("nothing yet")
+got.add_class("got")
+def received(change):
+    f = up.value[0]
+    data = bytes(f["content"])
+    got.value = f"{f['name']} {len(data)} {hashlib.sha256(data).hexdigest()}"
+up.observe(received, names="value")
+w.VBox([up, got])
+"""
+
+
+def test_file_upload_sends_the_file_bytes_to_the_kernel(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    payload = os.urandom(200_000)  # binary, several websocket buffers' worth
+    app = serve(notebook([UPLOAD]))
+    open_dashboard(page, app.url)
+    # The widget's <input type=file> is not in the document; its button opens the chooser.
+    with page.expect_file_chooser(timeout=_WIDGET_TIMEOUT_MS) as chooser:
+        page.click(".up", timeout=_WIDGET_TIMEOUT_MS)
+    chooser.value.set_files(
+        files=[{"name": "data.bin", "mimeType": "application/octet-stream", "buffer": payload}]
+    )
+    digest = hashlib.sha256(payload).hexdigest()
+    text_becomes(page, ".got", f"data.bin {len(payload)} {digest}")
     assert not page_log.console_errors, page_log.console_errors
