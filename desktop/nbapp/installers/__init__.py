@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nbapp.errors import UsageError
 from nbapp.installers.appimage import build_appimage
-from nbapp.installers.common import Payload, check_payload, host_platform
+from nbapp.installers.common import TOOLS, Payload, check_payload, host_platform, require_tool
 from nbapp.installers.deb import build_deb
 from nbapp.installers.macos import build_dmg
 from nbapp.installers.nsis import build_nsis
@@ -28,6 +28,24 @@ _BUILDERS: dict[str, tuple[Callable[[Payload], Path], str]] = {
     "nsis": (build_nsis, "windows"),
     "dmg": (build_dmg, "macos"),
 }
+
+
+def check_can_build(kind: str) -> None:
+    """Before a long build: can this machine wrap the app it is about to build as ``kind``?
+
+    The app built here is for this platform, so only its kinds qualify, and their tool must be
+    installed. Raises UsageError (one line, naming what to install) if not.
+    """
+    if kind not in _BUILDERS:
+        raise UsageError(f"unknown installer {kind!r} (choose from {', '.join(KINDS)})")
+    target = _BUILDERS[kind][1]
+    if host_platform() != target:
+        raise UsageError(
+            f"--installer {kind} packs a {target} app: build it on {target} "
+            "(PyInstaller does not cross-compile)"
+        )
+    if kind in TOOLS:
+        require_tool(kind)
 
 
 def build_installer(

@@ -38,12 +38,7 @@ def stage_appdir(payload: Payload, appdir: Path) -> Path:
 
 
 def build_appimage(payload: Payload) -> Path:
-    tool = require_tool(
-        "appimagetool",
-        "appimage",
-        "download it from https://github.com/AppImage/appimagetool/releases onto PATH "
-        "(no Debian, PyPI or npm package has it)",
-    )
+    tool = require_tool("appimage")
     arch = _APPIMAGE_ARCH.get(deb_architecture(), deb_architecture())
     out = payload.out_dir / f"{payload.name}-{payload.version}-{arch}.AppImage"
     with tempfile.TemporaryDirectory(prefix="nbapp-appimage-") as tmp:

@@ -68,7 +68,25 @@ def fill_template(template: str, values: dict[str, str]) -> str:
     return re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], template)
 
 
-def require_tool(tool: str, kind: str, install_hint: str) -> str:
+# kind -> the tool that builds it and how to get it
+TOOLS = {
+    "deb": ("dpkg-deb", "install Debian's dpkg (apt-get install dpkg)"),
+    "nsis": (
+        "makensis",
+        "install NSIS (Debian: apt-get install nsis; Windows: choco install nsis)",
+    ),
+    "dmg": ("hdiutil", "it ships with macOS"),
+    "appimage": (
+        "appimagetool",
+        "download it from https://github.com/AppImage/appimagetool/releases onto PATH "
+        "(no Debian, PyPI or npm package has it)",
+    ),
+}
+
+
+def require_tool(kind: str) -> str:
+    """The path of the tool that builds ``kind``, or a UsageError naming what to install."""
+    tool, install_hint = TOOLS[kind]
     found = shutil.which(tool)
     if not found:
         raise UsageError(f"--installer {kind} needs {tool}: {install_hint}")

@@ -126,7 +126,7 @@ def _size_kib(root: Path) -> int:
 
 
 def build_deb(payload: Payload) -> Path:
-    require_tool("dpkg-deb", "deb", "install Debian's dpkg (apt-get install dpkg)")
+    require_tool("deb")
     pkg, arch = package_name(payload.name), deb_architecture()
     out = payload.out_dir / f"{pkg}_{payload.version}_{arch}.deb"
     with tempfile.TemporaryDirectory(prefix="nbapp-deb-") as tmp:

@@ -72,7 +72,7 @@ def build_app_bundle(payload: Payload, dest_dir: Path) -> Path:
 def build_dmg(payload: Payload) -> Path:
     if sys.platform != "darwin":
         raise UsageError("--installer dmg needs macOS (hdiutil): build the app and .dmg on a Mac")
-    require_tool("hdiutil", "dmg", "it ships with macOS")
+    require_tool("dmg")
     identity = signing_env(IDENTITY_ENV)
     out = payload.out_dir / f"{payload.name}-{payload.version}.dmg"
     with tempfile.TemporaryDirectory(prefix="nbapp-dmg-") as tmp:

@@ -54,11 +54,7 @@ def build_nsis(payload: Payload) -> Path:
             f"--installer nsis needs a Windows app ({exe.name}); build it on Windows "
             "(PyInstaller does not cross-compile)"
         )
-    require_tool(
-        "makensis",
-        "nsis",
-        "install NSIS (Debian: apt-get install nsis; Windows: choco install nsis)",
-    )
+    require_tool("nsis")
     out = payload.out_dir / f"{payload.name}-{payload.version}-setup.exe"
     sign = signing_env(SIGN_ENV)
     if sign:
