@@ -324,6 +324,50 @@ def test_links_to_other_sites_open_in_the_system_browser(
     assert app.proc.wait(30) == 0
 
 
+def test_download_goes_through_a_native_save_dialog(
+    tmp_path: Path, open_window: Callable[..., Windowed], window_env: dict[str, str]
+) -> None:
+    """A `download` link opens Qt's Save dialog in the user's Downloads folder; the file is
+    written where the user says."""
+    csv = "site,mean\nnorth,9.7\n"
+    link = (
+        "<a download='table.csv' href='data:text/csv,' + csv + ''"
+        " style='display:block;width:600px;height:300px;background:#00ff00'>save</a>"
+    )
+    nb = write_notebook(
+        tmp_path / "dl.ipynb",
+        [
+            Md("# Download Board"),
+            f"from IPython.display import HTML\nimport urllib.parse\ncsv = {csv!r}\n"
+            f"HTML({link!r}.replace(\"' + csv + '\", urllib.parse.quote(csv)))",
+        ],
+    )
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    env = {**window_env, "XDG_DOWNLOAD_DIR": str(downloads), "HOME": str(tmp_path)}
+    app = open_window(nb, env=env)
+    window = app.find_window("Download Board")
+    read_events(app.running, state_is("done"))
+    box = wait_for(
+        lambda: box_of(app.screenshot(tmp_path / "before.png"), GREEN), 30, "the green link"
+    )
+    app.xdotool("mousemove", str((box[0] + box[2]) // 2), str((box[1] + box[3]) // 2), "click", "1")
+    dialog = wait_for(
+        lambda: app.xdotool("search", "--onlyvisible", "--name", "^Save file$"),
+        30,
+        "the Save dialog",
+    )
+    target = downloads / "saved-by-user.csv"
+    app.xdotool("windowfocus", "--sync", dialog.split()[0])
+    app.xdotool("key", "--clearmodifiers", "ctrl+a")
+    app.xdotool("type", "--delay", "20", target.name)  # a bare name: saved where it opened
+    app.xdotool("key", "Return")
+    wait_for(lambda: target.is_file() and target.stat().st_size > 0, 20, "the saved file")
+    assert target.read_text() == "site,mean\nnorth,9.7\n"
+    app.close_window(window)
+    assert app.proc.wait(30) == 0
+
+
 # --- when there can be no window ---------------------------------------------------------------
 BLOCK_WEBVIEW = """
 import sys
