@@ -368,6 +368,48 @@ def test_download_goes_through_a_native_save_dialog(
     assert app.proc.wait(30) == 0
 
 
+def test_file_upload_through_the_native_file_dialog(
+    tmp_path: Path, open_window: Callable[..., Windowed]
+) -> None:
+    """FileUpload opens the window's file dialog; the chosen file's bytes reach the kernel."""
+    upload = tmp_path / "readings.csv"
+    upload.write_bytes(b"day,value\n1,42\n")
+    received = tmp_path / "received.bin"
+    nb = write_notebook(
+        tmp_path / "up.ipynb",
+        [
+            Md("# Upload Board"),
+            "import ipywidgets as w\n"
+            "up = w.FileUpload(layout=w.Layout(width='600px', height='300px'))\n"
+            "up.style.button_color = '#00ff00'\n"
+            f"up.observe(lambda change: open({str(received)!r}, 'wb').write(bytes(up.value[0]['content'])), 'value')\n"
+            "up",
+        ],
+    )
+    app = open_window(nb)
+    window = app.find_window("Upload Board")
+    read_events(app.running, state_is("done"))
+    box = wait_for(
+        lambda: box_of(app.screenshot(tmp_path / "before.png"), GREEN),
+        30,
+        "the green upload button",
+    )
+    app.xdotool("mousemove", str((box[0] + box[2]) // 2), str((box[1] + box[3]) // 2), "click", "1")
+    titles = "^(Open File|Open|Upload|Choose File)$"
+    dialog = wait_for(
+        lambda: app.xdotool("search", "--onlyvisible", "--name", titles), 30, "the file dialog"
+    )
+    app.xdotool("windowfocus", "--sync", dialog.split()[0])
+    app.xdotool("type", "--delay", "20", str(upload))
+    app.xdotool("key", "Return")
+    wait_for(
+        lambda: received.is_file() and received.stat().st_size > 0, 30, "the upload in the kernel"
+    )
+    assert received.read_bytes() == upload.read_bytes()
+    app.close_window(window)
+    assert app.proc.wait(30) == 0
+
+
 # --- when there can be no window ---------------------------------------------------------------
 BLOCK_WEBVIEW = """
 import sys
