@@ -14,7 +14,7 @@ from .cases import HERE, cases
 from .chart import draw
 from .environment import describe
 from .report import markdown
-from .run import TOOLS, Plan, Results, run
+from .run import TOOLS, TRIP_MODES, Plan, Results, run
 
 REPO = HERE.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -55,8 +55,9 @@ def missing(results: Results, plan: Plan) -> list[str]:
             if not any(s.done_s is not None and s.first_s is not None for s in samples):
                 gaps.append(f"{case.name}/{tool}: no completed run")
             for label, _ in case.round_trips:
-                if not results.trips.get((case.name, label, tool)):
-                    gaps.append(f"{case.name}/{label}/{tool}: no round trips")
+                for mode, _pause in TRIP_MODES:
+                    if not results.trips.get((case.name, f"{label}, {mode}", tool)):
+                        gaps.append(f"{case.name}/{label}, {mode}/{tool}: no round trips")
     return gaps
 
 
@@ -89,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     draw(results, plan, chart)
     link = os.path.relpath(chart, args.out.parent)
-    args.out.write_text(markdown(results, plan, env, package_rows, link))
+    notes = HERE / "notes.md" if not args.quick else HERE / "no-notes-in-quick-mode"
+    text = markdown(results, plan, env=env, package=package_rows, chart=link, notes=notes)
+    args.out.write_text(text)
     print(f"bench: wrote {args.out} and {chart}", file=sys.stderr)
     gaps = missing(results, plan)
     for gap in gaps:

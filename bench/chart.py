@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
 from .report import Pick, figure, pick_done, pick_first, pick_total_mb
-from .run import Plan, Results
+from .run import TRIP_MODES, Plan, Results
 from .stats import Summary, summarize
 
 COLORS = {"nbapp": "#2f6fb3", "voila": "#e08a2c"}
@@ -53,7 +53,12 @@ def draw(results: Results, plan: Plan, path: Path) -> None:
     )
     for ax, pick, title in panels:
         _bars(ax, labels, _per_notebook(results, plan, pick), title)
-    trips = [(case.name, label) for case in plan.cases for label, _ in case.round_trips]
+    trips = [
+        (case.name, f"{label}, {mode}")
+        for case in plan.cases
+        for label, _ in case.round_trips
+        for mode, _pause in TRIP_MODES
+    ]
     trip_values = {
         tool: [summarize(results.trips.get((name, label, tool), [])) for name, label in trips]
         for tool in ("nbapp", "voila")

@@ -135,7 +135,9 @@ class RoundTrip:
         return self.text.format(value=value, square=value**2, cube=value**3)
 
 
-def round_trips(page: Page, spec: RoundTrip, moves: int, warmup: int = 3) -> list[float]:
+def round_trips(
+    page: Page, spec: RoundTrip, moves: int, warmup: int = 3, pause_ms: float = 250
+) -> list[float]:
     """Press ArrowRight on the slider ``moves`` times; milliseconds from the key event to the
     dependent text being in the DOM, for each move after ``warmup``."""
     page.focus(spec.handle, timeout=20_000)
@@ -152,4 +154,5 @@ def round_trips(page: Page, spec: RoundTrip, moves: int, warmup: int = 3) -> lis
             raise RuntimeError(f"no update of {spec.target} to {spec.expected(value)!r} in 10 s")
         if index >= warmup:
             timings.append(float(elapsed))
+        page.wait_for_timeout(pause_ms)
     return timings

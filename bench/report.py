@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from .cases import LEFT_OUT, Case
 from .environment import Environment
-from .run import TOOLS, Plan, Results, Sample
+from .run import TOOLS, TRIP_MODES, Plan, Results, Sample
 from .stats import Summary, summarize
 
 LABEL = {"nbapp": "nbapp", "voila": "Voilà"}
@@ -37,6 +38,10 @@ def figure(results: Results, case: str, tool: str, pick: Pick) -> Summary | None
     return summarize(_values(results.samples.get((case, tool), []), pick))
 
 
+def pick_ready(s: Sample) -> float | None:
+    return s.ready_s
+
+
 def pick_first(s: Sample) -> float | None:
     return s.first_s
 
@@ -58,6 +63,7 @@ def pick_total_mb(s: Sample) -> float | None:
 
 
 TIMES = (
+    ("Process start to its URL printed (server ready) (s)", pick_ready, 2),
     ("Process start to first cell output visible (s)", pick_first, 2),
     ("Process start to every cell done and widgets live (s)", pick_done, 2),
 )
@@ -87,14 +93,49 @@ def _trip_table(results: Results, cases: list[Case]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for case in cases:
-        for label, _spec in case.round_trips:
-            ours = summarize(results.trips.get((case.name, label, "nbapp"), []))
-            theirs = summarize(results.trips.get((case.name, label, "voila"), []))
-            count = ours.count if ours else 0
-            lines.append(
-                f"| {case.name} | {label} ({count} moves) | {_cell(ours, 1, p95=True)} "
-                f"| {_cell(theirs, 1, p95=True)} | {_ratio(ours, theirs)} |"
-            )
+        for base, _spec in case.round_trips:
+            for mode, _pause in TRIP_MODES:
+                lines.append(_trip_row(results, case.name, f"{base}, {mode}"))
+    return [*lines, ""]
+
+
+def _trip_row(results: Results, case: str, label: str) -> str:
+    ours = summarize(results.trips.get((case, label, "nbapp"), []))
+    theirs = summarize(results.trips.get((case, label, "voila"), []))
+    count = ours.count if ours else 0
+    return (
+        f"| {case} | {label} ({count} moves) | {_cell(ours, 1, p95=True)} "
+        f"| {_cell(theirs, 1, p95=True)} | {_ratio(ours, theirs)} |"
+    )
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**not met**")
+
+
+def _targets(results: Results, cases: list[Case]) -> list[str]:
+    """The issue's targets, per notebook: first output at most half of Voilà's, round trip
+    under 10 ms median, server + kernel memory below Voilà's."""
+    lines = [
+        "### Targets from the issue",
+        "",
+        "| notebook | first output <= 0.5 x Voilà | round trip < 10 ms (isolated) |"
+        " server + kernel RSS < Voilà |",
+        "| --- | --- | --- | --- |",
+    ]
+    for case in cases:
+        ours = figure(results, case.name, "nbapp", pick_first)
+        theirs = figure(results, case.name, "voila", pick_first)
+        fast = None if ours is None or theirs is None else ours.median <= theirs.median / 2
+        trips = [
+            summarize(results.trips.get((case.name, f"{label}, isolated", "nbapp"), []))
+            for label, _ in case.round_trips
+        ]
+        quick = None if not trips else all(t is not None and t.median < 10 for t in trips)
+        mine = figure(results, case.name, "nbapp", pick_total_mb)
+        other = figure(results, case.name, "voila", pick_total_mb)
+        light = None if mine is None or other is None else mine.median < other.median
+        lines.append(f"| {case.name} | {_verdict(fast)} | {_verdict(quick)} | {_verdict(light)} |")
     return [*lines, ""]
 
 
@@ -123,7 +164,13 @@ def _views(results: Results, cases: list[Case]) -> str:
 
 
 def markdown(
-    results: Results, plan: Plan, env: Environment, package: list[str], chart: str | None
+    results: Results,
+    plan: Plan,
+    *,
+    env: Environment,
+    package: list[str],
+    chart: str | None,
+    notes: Path,
 ) -> str:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(results.started_at))
     minutes = (results.finished_at - results.started_at) / 60
@@ -173,8 +220,11 @@ def markdown(
         " and shows each cell when it finishes.",
         "- Round trip: Playwright presses ArrowRight on the focused slider handle; the time is"
         " from the keydown event to the moment the kernel callback's new text is in the DOM"
-        " (page clock; not including the next paint). The first 3 moves of each page are a"
-        " warm-up and not counted.",
+        " (page clock; not including the next paint). Two ways: *isolated*, the next key"
+        " press 250 ms after the update showed (one user action), and *back to back*, the"
+        " next key press as soon as the update showed (a user holding the arrow key; this"
+        " includes any pacing the widget front end applies to a stream of changes). The"
+        " first 3 moves of each series are a warm-up and not counted.",
         "- Memory: RSS (psutil) of the server process and of the kernel it started, after the"
         " page is done and the round trips ran, one page connected.",
         "",
@@ -197,6 +247,9 @@ def markdown(
         lines += _trip_table(results, plan.cases)
     for title, pick, digits in MEMORY:
         lines += _table(results, plan.cases, title, pick, digits)
+    lines += _targets(results, plan.cases)
     lines += ["### Packaged app (`nbapp package`)", "", *package, ""]
     lines += _failures(results)
+    if notes.exists():
+        lines += ["", notes.read_text().strip(), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -16,6 +16,9 @@ from .page import round_trips, wait_loaded, watch
 from .servers import Memory, Server, memory, start_nbapp, start_voila
 
 TOOLS = ("nbapp", "voila")
+# Each move alone (the next key press 250 ms after the update showed), and moves back to back
+# (the next key press as soon as the update showed), as a user holding an arrow key.
+TRIP_MODES = (("isolated", 250.0), ("back to back", 0.0))
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Sample:
     views: int
     memory: Memory | None
     error: str = ""
+    ready_s: float | None = None  # process start to its URL printed
 
 
 @dataclass
@@ -68,13 +72,15 @@ def run_once(browser: Browser, plan: Plan, case: Case, tool: str, results: Resul
         server = _start(tool, plan, case)
         page.goto(server.url, wait_until="commit", timeout=plan.timeout_s * 1000)
         load = wait_loaded(page, server.started, plan.timeout_s)
+        ready_s = server.ready - server.started
         if load.done_s is None:
-            return Sample(load.first_s, None, load.views, None, "not done in time")
+            return Sample(load.first_s, None, load.views, None, "not done in time", ready_s)
         for label, spec in case.round_trips:
-            timings = round_trips(page, spec, plan.moves)
-            results.trips[(case.name, label, tool)].extend(timings)
+            for mode, pause_ms in TRIP_MODES:
+                timings = round_trips(page, spec, plan.moves, pause_ms=pause_ms)
+                results.trips[(case.name, f"{label}, {mode}", tool)].extend(timings)
         time.sleep(0.5)  # let the processes settle after the last update
-        return Sample(load.first_s, load.done_s, load.views, memory(server))
+        return Sample(load.first_s, load.done_s, load.views, memory(server), "", ready_s)
     except Exception as exc:  # a failed run is reported, not fatal to the benchmark
         log = "\n".join(server.log[-5:]) if server else ""
         return Sample(None, None, 0, None, f"{type(exc).__name__}: {exc}\n{log}".strip())

@@ -26,6 +26,7 @@ class Server:
     proc: subprocess.Popen[str]
     started: float
     url: str = ""
+    ready: float = 0.0  # wall-clock time the URL line was read
     log: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -93,6 +94,7 @@ def _read_lines(server: Server, pattern: re.Pattern[str], found: threading.Event
             server.log.append(line)
             match = pattern.match(line.strip())
             if match and not found.is_set():
+                server.ready = time.time()
                 server.url = match["url"]
                 found.set()
 
