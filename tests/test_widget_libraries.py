@@ -98,6 +98,56 @@ def test_plotly_figure_draws_with_the_installed_plotly_js(
     assert not page_log.console_errors, page_log.console_errors
 
 
+PLOTLY_INTERACT = """
+import plotly.express as px
+from ipywidgets import interact, IntSlider
+
+@interact(n=IntSlider(value=3, min=1, max=10))
+def scatter(n):
+    px.scatter(x=list(range(n)), y=list(range(n))).show()
+"""
+
+
+def test_plotly_figure_shown_in_interact_output_follows_the_slider(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([PLOTLY_INTERACT]))
+    open_dashboard(page, app.url)
+    points = ".widget-interact .nbapp-plotly-figure .scatterlayer .point"
+    page.wait_for_function(
+        f"document.querySelectorAll({points!r}).length === 3", timeout=_WIDGET_TIMEOUT_MS
+    )
+    page.focus(".widget-interact .noUi-handle")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        f"document.querySelectorAll({points!r}).length === 4", timeout=_WIDGET_TIMEOUT_MS
+    )
+    assert not page_log.console_errors, page_log.console_errors
+
+
+BOKEH = """
+from bokeh.io import output_notebook, show
+from bokeh.plotting import figure
+output_notebook(hide_banner=True)
+p = figure(width=300, height=200, title="bokeh offline")
+p.scatter([1, 2, 3], [3, 1, 2], size=10)
+show(p)
+"""
+
+
+def test_bokeh_plot_renders_with_inline_resources(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([BOKEH]))
+    open_dashboard(page, app.url)
+    page.locator(".bk-Figure").wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    canvas = page.locator(".bk-Figure canvas").first
+    canvas.wait_for(timeout=_WIDGET_TIMEOUT_MS)  # Bokeh renders into (open) shadow roots
+    box = canvas.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 100, box
+    assert not page_log.console_errors, page_log.console_errors
+
+
 def test_plotly_figure_widget_renders_and_follows_the_kernel(
     serve, notebook, page: Page, page_log: PageLog
 ) -> None:

@@ -38,41 +38,6 @@
     });
   }
 
-  // Plotly figures come as JSON; plotly.js (from the installed plotly package) is loaded
-  // the first time one is shown.
-  let plotly = null;
-  function loadPlotly() {
-    plotly ??= new Promise((resolve, reject) => {
-      window.PlotlyConfig = { MathJaxConfig: "local" };
-      const script = document.createElement("script");
-      script.src = "/nbapp/vendor/plotly/plotly.min.js";
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => reject(new Error("plotly.js is not installed with the app"));
-      document.head.append(script);
-    });
-    return plotly;
-  }
-
-  function drawPlotly(node) {
-    node.querySelectorAll('script[type="application/vnd.plotly.v1+json"]').forEach((script) => {
-      const figure = JSON.parse(script.textContent);
-      const host = document.createElement("div");
-      host.className = "nbapp-plotly-figure";
-      script.replaceWith(host);
-      loadPlotly()
-        .then((Plotly) =>
-          Plotly.newPlot(host, figure.data || [], figure.layout || {}, {
-            responsive: true,
-            ...(figure.config || {}),
-          }),
-        )
-        .catch((err) => {
-          console.warn("nbapp: a Plotly figure could not be drawn", err);
-          host.textContent = "This figure could not be drawn.";
-        });
-    });
-  }
-
   function showCell(index, html, region, width, folded) {
     const container = region === "sidebar" ? sidebar : cells;
     let section = document.querySelector(`section[data-cell-index="${index}"]`);
@@ -91,7 +56,6 @@
       ? `<details class="nbapp-folded"><summary>Show output</summary>${html}</details>`
       : html;
     runScripts(section);
-    drawPlotly(section);
     typeset(section);
     document.dispatchEvent(new CustomEvent("nbapp:cell", { detail: { index, element: section } }));
   }

@@ -10,6 +10,7 @@ import { Widget } from "@lumino/widgets";
 
 import { loadThirdParty } from "./modules.js";
 import * as output from "./output.js";
+import { drawFigure, PLOTLY_MIME } from "./plotly.js";
 
 export const WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json";
 
@@ -30,6 +31,11 @@ export class LiveManager extends ManagerBase {
     this.renderMime = new RenderMimeRegistry({ initialFactories: standardRendererFactories });
     this.renderMime.addFactory(
       { safe: false, mimeTypes: [WIDGET_VIEW_MIME], createRenderer: (o) => new NestedView(o, this) },
+      0,
+    );
+    // A Plotly figure shown inside an Output widget (interact, `with out: fig.show()`).
+    this.renderMime.addFactory(
+      { safe: true, mimeTypes: [PLOTLY_MIME], createRenderer: (o) => new PlotlyView(o) },
       0,
     );
     // Not awaited: @jupyterlab/services handles kernel messages one after another and waits
@@ -132,6 +138,19 @@ class EarlyComm extends base.shims.services.Comm {
   on_close(callback) {
     super.on_close(callback);
     if (this._closed) this.jsServicesComm.onClose(this._closed);
+  }
+}
+
+class PlotlyView extends Widget {
+  constructor(options) {
+    super();
+    this.mimeType = options.mimeType;
+  }
+
+  renderModel(mimeModel) {
+    const host = document.createElement("div");
+    this.node.replaceChildren(host);
+    return drawFigure(host, mimeModel.data[this.mimeType]);
   }
 }
 

@@ -10,6 +10,7 @@ import { ServerConnection } from "@jupyterlab/services/lib/serverconnection.js";
 import { CommsOverSubshells } from "@jupyterlab/services/lib/kernel/comm.js";
 
 import { LiveManager, WIDGET_VIEW_MIME } from "./manager.js";
+import { drawFigures } from "./plotly.js";
 
 const VIEW_SELECTOR = `script[type="${WIDGET_VIEW_MIME}"]`;
 
@@ -109,6 +110,8 @@ function startSaved(stateScript) {
 }
 
 function start() {
+  drawFigures(document);
+  document.addEventListener("nbapp:cell", (event) => drawFigures(event.detail.element));
   mathJaxHub();
   document.addEventListener("DOMContentLoaded", mathJaxHub);
   const saved = document.getElementById("nbapp-widget-state");
