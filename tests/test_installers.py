@@ -13,21 +13,28 @@ import os
 import plistlib
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tarfile
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
 import yaml
+from playwright.sync_api import Page
 
 from nbapp.errors import UsageError
-from nbapp.installers import KINDS, build_installer
-from nbapp.installers.common import check_payload
+from nbapp.installers import KINDS, build_installer, check_can_build
+from nbapp.installers.appimage import stage_appdir
+from nbapp.installers.common import check_payload, png_size
 from nbapp.installers.deb import package_name
 from nbapp.installers.macos import build_app_bundle
+
+from support import NBAPP, SERVING, wait_for, wait_state, write_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = "bookworm"
@@ -37,9 +44,18 @@ ROOT_TARBALL = CACHE / f"debian-{SUITE}-minbase.tar"
 # Paths in the Debian root that change by themselves (or hold dpkg's own bookkeeping).
 VOLATILE = ("proc/", "tmp/", "root/", "var/log/", "var/cache/", "var/lib/dpkg/", "run/")
 
+# A small widget notebook: the slider's Label is recomputed by the kernel when it moves.
 WIDGET_NOTEBOOK = [
-    "import ipywidgets as w\nslider = w.IntSlider(value=7, min=0, max=10, description='n')\nslider",
-    "print('squared', slider.value ** 2)",
+    "import ipywidgets as w\n"
+    "slider = w.IntSlider(value=7, min=0, max=10, description='n')\n"
+    "result = w.Label()\n"
+    "result.add_class('result')\n"
+    "def show(change):\n"
+    "    result.value = f\"squared={change['new'] ** 2}\"\n"
+    "slider.observe(show, names='value')\n"
+    "show({'new': slider.value})\n"
+    "w.VBox([slider, result])",
+    "print('built with nbapp')",
 ]
 
 
@@ -232,6 +248,111 @@ def test_deb_of_a_stand_in_app_installs_runs_and_purges_clean(
     _purge_leaves_nothing(debian_root, package_name(name), name, before)
 
 
+@dataclass(frozen=True)
+class Packaged:
+    app: Path
+    deb: Path
+    tarball: Path
+
+
+@pytest.fixture(scope="module")
+def widget_app(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """The widget notebook through ``nbapp package --installer deb --installer tar.gz``
+    (a headless build, without the Qt window, to keep the build short)."""
+    folder = tmp_path_factory.mktemp("widgetapp")
+    notebook = write_notebook(folder / "widgetapp.ipynb", WIDGET_NOTEBOOK)
+    icon = _png(folder / "icon.png", 128)
+    out = folder / "dist"
+    command = [NBAPP, "package", str(notebook), "-o", str(out), "--no-window-support"]
+    command += ["--icon", str(icon), "--app-version", "0.1.0"]
+    command += ["--installer", "deb", "--installer", "tar.gz"]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, f"nbapp package failed: {done.stdout}{done.stderr}"
+    assert "installer: deb" in done.stderr and "installer: tar.gz" in done.stderr, done.stderr
+    app = out / "widgetapp"
+    assert (app / "widgetapp").is_file(), sorted(p.name for p in app.iterdir())
+    (deb,) = out.glob("widgetapp_0.1.0_*.deb")
+    (tarball,) = out.glob("widgetapp-0.1.0-linux-*.tar.gz")
+    return Packaged(app, deb, tarball)
+
+
+def _serving_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    box: list[str] = []
+    assert proc.stdout is not None
+    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    return box[0].rstrip("\n") if box else ""
+
+
+@pytest.mark.browser
+def test_deb_of_a_packaged_widget_notebook_runs_in_a_debian_root_without_python(
+    debian_root: Path, widget_app: Packaged, page: Page
+) -> None:
+    deb = widget_app.deb
+    _check_deb_layout(deb, "widgetapp", icon_size=128)
+    before = _snapshot(debian_root)
+    _install(debian_root, deb)
+
+    # The installed launcher, in the Debian root, with nothing of this machine's environment.
+    proc = subprocess.Popen(
+        ["chroot", str(debian_root), "widgetapp", "--no-window", "--port", "0"],
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+    drain.start()
+    try:
+        line = _serving_line(proc, timeout=90)
+        match = SERVING.match(line)
+        assert match, f"no serving line from the installed app: {line!r}; {''.join(errors)}"
+        page.goto(match["url"])
+        wait_state(page, "done", timeout=90)
+        assert "built with nbapp" in page.inner_text("body")
+        # The widget is live: moving the slider makes the kernel in the Debian root recompute.
+        page.wait_for_function(
+            "document.querySelector('.result')?.textContent.includes('squared=49')",
+            timeout=20_000,
+        )
+        page.focus(".widget-slider .noUi-handle")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "document.querySelector('.result')?.textContent.includes('squared=64')",
+            timeout=20_000,
+        )
+        running = _processes_in(debian_root)
+        assert len(running) >= 2, f"expected the app and its kernel in the root: {running}"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, "".join(errors)
+        wait_for(lambda: not _processes_in(debian_root), 20, "the app and its kernel to exit")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        drain.join(10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+    _purge_leaves_nothing(debian_root, "widgetapp", "widgetapp", before)
+
+
+def test_tarball_of_the_packaged_app_holds_exactly_its_folder(widget_app: Packaged) -> None:
+    with tarfile.open(widget_app.tarball) as archive:
+        names = {m.name for m in archive.getmembers()}
+    on_disk = {"widgetapp/" + str(p.relative_to(widget_app.app)) for p in widget_app.app.rglob("*")}
+    assert names == on_disk | {"widgetapp"}
+
+
 # --- Windows: NSIS -----------------------------------------------------------------------
 
 
@@ -332,13 +453,42 @@ def test_kinds_this_machine_cannot_build_name_what_is_needed(
         build_installer("dmg", app, **common)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match=r"unknown installer 'msi' \(choose from deb, tar.gz"):
         build_installer("msi", app, **common)  # type: ignore[arg-type]
+    # Before a build: what this (Linux) machine can wrap the app it builds as.
+    check_can_build("deb")
+    check_can_build("tar.gz")
+    with pytest.raises(UsageError, match=r"nsis packs a windows app: build it on windows"):
+        check_can_build("nsis")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(UsageError, match=r"deb needs dpkg-deb"):
+        check_can_build("deb")
     with pytest.raises(UsageError, match=r"appimage needs appimagetool: download it from"):
         build_installer("appimage", app, **common)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match=r"deb needs dpkg-deb"):
         build_installer("deb", app, **common)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match=r"version 'v1' must start with a digit"):
         build_installer("tar.gz", app, **{**common, "version": "v1"})  # type: ignore[arg-type]
+
+
+def test_appimage_appdir_runs_the_app_through_apprun(tmp_path: Path) -> None:
+    """appimagetool is not available here (see installers/appimage.py); its input is checked."""
+    app = _stand_in_app(tmp_path, "tool")
+    payload = check_payload(
+        app, "tool", "1.0", _png(tmp_path / "icon.png", 48), tmp_path / "out", windows=False
+    )
+    appdir = stage_appdir(payload, tmp_path / "tool.AppDir")
+    assert (appdir / ".DirIcon").resolve() == (appdir / "tool.png").resolve()
+    assert png_size(appdir / "tool.png") == (48, 48)
+    check = subprocess.run(
+        ["desktop-file-validate", str(appdir / "tool.desktop")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    ran = subprocess.run(
+        [str(appdir / "AppRun"), "--no-window"], capture_output=True, text=True, check=True
+    )
+    assert ran.stdout == "stand-in app ran with: --no-window\n"
 
 
 # --- macOS: the .app bundle the .dmg wraps -----------------------------------------------

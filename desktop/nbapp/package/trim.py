@@ -39,7 +39,8 @@ EXCLUDED_MODULES = (
 )
 # Heavy packages that libraries import only if present (matplotlib.pyplot tries pandas, numpy's
 # config tries yaml): left out unless the build-time run really imported them.
-OPTIONAL_MODULES = ("pandas", "scipy", "sympy", "yaml", "bokeh", "IPython.testing")
+# (Not IPython.testing: IPython.core imports IPython.testing.skipdoctest, so every kernel needs it.)
+OPTIONAL_MODULES = ("pandas", "scipy", "sympy", "yaml", "bokeh")
 # Without a window, the whole Qt stack goes.
 WINDOW_MODULES = ("webview", "qtpy", "PySide6", "shiboken6")
 
