@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from . import packaged
+from . import packaged, window
 from .cases import HERE, cases
 from .chart import draw
 from .environment import describe
@@ -43,6 +43,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--nbapp", type=Path, default=Path(sys.executable).with_name("nbapp"))
     parser.add_argument("--voila", type=Path, default=HERE / ".venv-voila" / "bin" / "voila")
     parser.add_argument("--no-package", action="store_true", help="skip `nbapp package`")
+    parser.add_argument("--no-window", action="store_true", help="skip nbapp in a window")
     return parser.parse_args(argv)
 
 
@@ -80,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             env = describe(plan.nbapp, plan.voila, browser.version)
             results = run(browser, plan)
             package_rows = packaged.NOT_MEASURED
+            window_rows = ["Not measured in this run (quick mode, `--no-window`, or no Xvfb)."]
+            if not args.quick and not args.no_window and window.available():
+                print("bench: nbapp in a window under Xvfb", file=sys.stderr, flush=True)
+                runs = window.measure(plan.nbapp, HERE / "notebooks" / "widgets.ipynb", reps)
+                window_rows = window.table(runs, "bench/notebooks/widgets.ipynb")
             trivial = HERE / "notebooks" / "trivial.ipynb"
             if not args.quick and not args.no_package and packaged.available(plan.nbapp):
                 print("bench: building the packaged app", file=sys.stderr, flush=True)
@@ -91,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     draw(results, plan, chart)
     link = os.path.relpath(chart, args.out.parent)
     notes = HERE / "notes.md" if not args.quick else HERE / "no-notes-in-quick-mode"
-    text = markdown(results, plan, env=env, package=package_rows, chart=link, notes=notes)
+    text = markdown(
+        results, plan, env=env, package=package_rows, window=window_rows, chart=link, notes=notes
+    )
     args.out.write_text(text)
     print(f"bench: wrote {args.out} and {chart}", file=sys.stderr)
     gaps = missing(results, plan)

@@ -169,6 +169,7 @@ def markdown(
     *,
     env: Environment,
     package: list[str],
+    window: list[str],
     chart: str | None,
     notes: Path,
 ) -> str:
@@ -248,6 +249,7 @@ def markdown(
     for title, pick, digits in MEMORY:
         lines += _table(results, plan.cases, title, pick, digits)
     lines += _targets(results, plan.cases)
+    lines += ["### nbapp in a window", "", *window, ""]
     lines += ["### Packaged app (`nbapp package`)", "", *package, ""]
     lines += _failures(results)
     if notes.exists():

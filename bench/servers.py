@@ -99,10 +99,16 @@ def _read_lines(server: Server, pattern: re.Pattern[str], found: threading.Event
                 found.set()
 
 
-def start_process(tool: str, argv: list[str], pattern: re.Pattern[str], timeout: float) -> Server:
+def start_process(
+    tool: str,
+    argv: list[str],
+    pattern: re.Pattern[str],
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> Server:
     started = time.time()
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env
     )
     server = Server(tool, proc, started)
     found = threading.Event()

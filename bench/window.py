@@ -1,0 +1,137 @@
+"""nbapp in its own window (Qt WebEngine) under a private Xvfb: RSS of every process it runs.
+
+The window's page is the app's, so the app is done when its event stream (what the page reads)
+says so; the RSS is then read over the whole process tree: the app (server and Qt UI in one
+process), the kernel, and Qt WebEngine's helper processes (renderer, GPU, zygote).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from .servers import NBAPP_SERVING, Memory, memory, start_process
+from .stats import summarize
+
+_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class WindowRun:
+    done_s: float | None
+    memory: Memory | None
+    error: str = ""
+
+
+def available() -> bool:
+    return shutil.which("Xvfb") is not None
+
+
+def _xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "1280x800x24"],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 30)
+    number = os.read(read_end, 16).decode().strip() if ready else ""
+    os.close(read_end)
+    if not number:
+        proc.kill()
+        raise RuntimeError("Xvfb did not start")
+    return proc, f":{number}"
+
+
+def _wait_done(url: str, timeout: float) -> None:
+    parts = urlsplit(url)
+    token = parse_qs(parts.query)["token"][0]
+    conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=timeout)
+    try:
+        conn.request("GET", "/nbapp/api/events", headers={"Authorization": f"token {token}"})
+        response = conn.getresponse()
+        if response.status != 200:
+            raise RuntimeError(f"the app's event stream answered {response.status}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = response.fp.readline().decode()
+            if not line:
+                break
+            if line.startswith("data: "):
+                event = json.loads(line[len("data: ") :])
+                if event.get("type") == "status" and event.get("state") in {"done", "error"}:
+                    return
+        raise RuntimeError(f"the app did not report done within {timeout:g} s")
+    finally:
+        conn.close()
+
+
+def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
+    runs = []
+    xvfb, display = _xvfb()
+    env = {**os.environ, "DISPLAY": display, "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+    env.pop("WAYLAND_DISPLAY", None)
+    try:
+        for _ in range(reps):
+            server = None
+            try:
+                argv = [str(nbapp), "run", str(notebook)]
+                server = start_process("nbapp window", argv, NBAPP_SERVING, _SECONDS, env)
+                _wait_done(server.url, _SECONDS)
+                done_s = time.time() - server.started
+                time.sleep(2)  # the window's renderer paints after the last event
+                runs.append(WindowRun(done_s, memory(server)))
+            except Exception as exc:  # reported, not fatal
+                log = " / ".join(server.log[-3:]) if server else ""
+                runs.append(WindowRun(None, None, f"{type(exc).__name__}: {exc} {log}".strip()))
+            finally:
+                if server is not None:
+                    server.stop()
+    finally:
+        xvfb.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            xvfb.wait(10)
+    return runs
+
+
+def table(runs: list[WindowRun], notebook: str) -> list[str]:
+    """Median (min-max) over the runs, as the other tables."""
+
+    def cell(values: list[float], digits: int) -> str:
+        summary = summarize(values)
+        if summary is None:
+            return "n/a"
+        low, high = summary.low, summary.high
+        return f"{summary.median:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+    mems = [r.memory for r in runs if r.memory is not None]
+    rows = [
+        ("process start to notebook done (s)", cell([r.done_s for r in runs if r.done_s], 2)),
+        ("app RSS: server and Qt UI, one process (MB)", cell([m.server_mb for m in mems], 0)),
+        ("kernel RSS (MB)", cell([m.kernel_mb for m in mems], 0)),
+        ("Qt WebEngine helper processes RSS (MB)", cell([m.other_mb for m in mems], 0)),
+        ("all processes RSS (MB)", cell([m.total_mb for m in mems], 0)),
+    ]
+    errors = sorted({r.error for r in runs if r.error})
+    lines = [
+        f"`nbapp run {notebook}` in its own window (Qt WebEngine) under a private Xvfb,"
+        f" {len(runs)} runs; memory read 2 s after the app reported done. Voilà has no window"
+        " of its own: its users add a browser.",
+        "",
+        "| figure | nbapp in a window |",
+        "| --- | --- |",
+        *(f"| {name} | {value} |" for name, value in rows),
+    ]
+    if errors:
+        lines += ["", *(f"- failed run: {error}" for error in errors)]
+    return lines
