@@ -491,6 +491,28 @@ def test_appimage_appdir_runs_the_app_through_apprun(tmp_path: Path) -> None:
     assert ran.stdout == "stand-in app ran with: --no-window\n"
 
 
+def test_package_refuses_an_installer_this_machine_cannot_build_before_building(
+    tmp_path: Path,
+) -> None:
+    notebook = write_notebook(tmp_path / "nb.ipynb", ["1 + 1"])
+    for kind, problem in (
+        ("dmg", "--installer dmg packs a macos app: build it on macos"),
+        ("nsis", "--installer nsis packs a windows app: build it on windows"),
+        ("msi", "--installer msi: unknown kind"),
+    ):
+        done = subprocess.run(
+            [NBAPP, "package", str(notebook), "-o", str(tmp_path / "out"), "--installer", kind],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"nbapp: error: {problem}"), done.stderr
+        assert done.stderr.count("\n") == 1, done.stderr
+        assert not (tmp_path / "out").exists()
+
+
 # --- macOS: the .app bundle the .dmg wraps -----------------------------------------------
 
 

@@ -110,13 +110,15 @@ def _check_pyinstaller() -> None:
 def _check_installers(kinds: tuple[str, ...], onefile: bool) -> None:
     if not kinds:
         return
-    from nbapp.installers import KINDS
+    from nbapp.installers import KINDS, check_can_build
 
     for kind in kinds:
         if kind not in KINDS:
             raise UsageError(f"--installer {kind}: unknown kind (choose from {', '.join(KINDS)})")
     if onefile:
         raise UsageError("--installer wraps a one-folder app; leave out --onefile")
+    for kind in kinds:
+        check_can_build(kind)  # this platform and its tool, before minutes of building
 
 
 def _check_window_support() -> None:
