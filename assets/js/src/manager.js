@@ -24,6 +24,9 @@ export class LiveManager extends ManagerBase {
   constructor(kernel) {
     super();
     this.kernel = kernel;
+    // JupyterLab's shape of "where the kernel is", for widgets that follow its busy/idle
+    // status (jupyter_bokeh batches Panel's events between idles).
+    this.context = { session: { kernel } };
     this._waiters = new Map(); // model id -> resolvers of views waiting for that model
     this._views = new Set();
     this._restored = new Promise((resolve) => (this._markRestored = resolve));
