@@ -184,7 +184,10 @@ def count(_):
     clicks.append(1)
     note.object = f"kernel counted {len(clicks)}"
 button.on_click(count)
-pn.ipywidget(pn.Column(button, note))
+slider = pn.widgets.IntSlider(name="n", start=0, end=100, value=0)
+level = pn.pane.Markdown("level 0")
+slider.param.watch(lambda event: setattr(level, "object", f"level {event.new}"), "value")
+pn.ipywidget(pn.Column(button, note, slider, level))
 """
 
 
@@ -199,6 +202,11 @@ def test_panel_object_through_jupyter_bokeh_renders_offline_and_round_trips(
     note.wait_for(timeout=_WIDGET_TIMEOUT_MS)
     page.get_by_role("button", name="Count me").click()
     page.get_by_text("kernel counted 1").wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    # A burst of slider events: jupyter_bokeh batches them between kernel idles
+    page.locator(".noUi-handle").first.focus()
+    for _ in range(12):
+        page.keyboard.press("ArrowRight")
+    page.get_by_text("level 12").wait_for(timeout=_WIDGET_TIMEOUT_MS)
     assert any("/nbapp/vendor/panel/" in u and u.endswith(".css") for u in page_log.requests)
     assert any("/nbapp/nbextensions/" in u and "jupyter_bokeh" in u for u in page_log.requests)
     assert not page_log.console_errors, page_log.console_errors
