@@ -101,6 +101,23 @@ def test_exported_page_opens_from_disk_with_widgets_and_no_request(
     assert requests == [target.as_uri()], requests  # the file itself, and nothing else
 
 
+def test_plotly_figure_is_drawn_in_the_exported_page(
+    tmp_path: Path, file_page: tuple[Page, list[str]]
+) -> None:
+    pytest.importorskip("plotly")
+    nb = write_notebook(
+        tmp_path / "plot.ipynb",
+        ["import plotly.graph_objects as go\ngo.Figure(go.Bar(x=['a', 'b', 'c'], y=[3, 1, 2]))"],
+    )
+    target = tmp_path / "plot.html"
+    assert export(nb, "-o", str(target)).returncode == 0
+    page, requests = file_page
+    page.goto(target.as_uri())
+    page.wait_for_selector(".nbapp-plotly-figure .main-svg", state="attached")
+    assert page.locator(".nbapp-plotly-figure .bars .point").count() == 3
+    assert requests == [target.as_uri()], requests
+
+
 def test_failing_notebook_is_not_exported(tmp_path: Path) -> None:
     nb = write_notebook(tmp_path / "broken.ipynb", ["x = 1", "1 / 0", "print('never')"])
     target = tmp_path / "broken.html"

@@ -4,7 +4,8 @@ The notebook runs once on a private kernel, exactly as ``nbapp run`` runs it (sa
 layout and theme); the page is then laid out here instead of by nbapp.js, with every style,
 script and font inlined and the widgets' final state embedded, so it opens from disk with no
 server and makes no request at all. Widgets render from that saved state (built-in
-ipywidgets; they no longer talk to a kernel); math is typeset by an inlined MathJax.
+ipywidgets; they no longer talk to a kernel); math is typeset by an inlined MathJax, Plotly
+figures drawn by an inlined plotly.js.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from nbapp import __version__
 from nbapp.dashboard import Dashboard, State
 from nbapp.errors import NbappError, NotebookError
 from nbapp.layout import Placement
+from nbapp.library_assets import plotly_js_dir
 from nbapp.notebook import Notebook
 from nbapp.paths import nbconvert_lab_static_dir, static_dir, templates_dir
 from nbapp.settings import RunSettings
@@ -33,6 +35,7 @@ _CSS_URL = re.compile(r"""url\((["']?)(\./fonts/[^"')]+)\1\)""")
 _LOCAL_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=)(["'])([^"':]+?)\2""", re.IGNORECASE)
 # What MathJax would typeset; without it the page needs no MathJax at all.
 _MATH = re.compile(r"\$|\\\(|\\\[|\\begin\{|<math\b|MathJax")
+_PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _FOLDED = '<details class="nbapp-folded"><summary>Show output</summary>{}</details>'
 
 
@@ -123,6 +126,7 @@ def render_page(notebook: Notebook, snapshot: Snapshot, theme: str) -> str:
     }
     state = json.dumps(snapshot.widget_state, separators=(",", ":"))
     with_math = bool(_MATH.search(content))
+    plotly = plotly_js_dir() if _PLOTLY_MIME in content else None
     loader = template.Loader(str(templates_dir()), autoescape="xhtml_escape")
     page = loader.load("export.html").generate(
         title=notebook.title,
@@ -142,6 +146,7 @@ def render_page(notebook: Notebook, snapshot: Snapshot, theme: str) -> str:
         )
         if with_math
         else "",
+        plotly_js=_inline_script((plotly / "plotly.min.js").read_text("utf-8")) if plotly else "",
     )
     return page.decode("utf-8")
 

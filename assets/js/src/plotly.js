@@ -7,6 +7,8 @@ const PLOTLY_URL = "/nbapp/vendor/plotly/plotly.min.js";
 let plotly = null;
 
 function loadPlotly() {
+  // An exported page (nbapp export) carries plotly.js inline: there is no server to ask.
+  if (window.Plotly) plotly ??= Promise.resolve(window.Plotly);
   plotly ??= new Promise((resolve, reject) => {
     window.PlotlyConfig = { MathJaxConfig: "local" };
     const script = document.createElement("script");
