@@ -12,9 +12,10 @@ WINDOW_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 li
   libx11-xcb1 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libnss3 libasound2 libgbm1 \
   libegl1 libfontconfig1 libdbus-1-3
 # Debian packages the tests drive: Chromium for pages; Xvfb, xdotool, imagemagick for windows;
-# installers: makensis, 7-Zip to list its output, debootstrap for a clean root, desktop-file-validate.
+# installers: makensis, 7-Zip to list its output, wine64 to run it, debootstrap for a clean root,
+# desktop-file-validate.
 SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick \
-  nsis p7zip-full debootstrap desktop-file-utils
+  nsis p7zip-full wine64 debootstrap desktop-file-utils
 
 .PHONY: demo test lint system-deps window-deps assets assets-check clean bench bench-quick
 

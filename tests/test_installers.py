@@ -33,6 +33,7 @@ from nbapp.installers.appimage import stage_appdir
 from nbapp.installers.common import check_payload, png_size
 from nbapp.installers.deb import package_name
 from nbapp.installers.macos import build_app_bundle
+from nbapp.installers.nsis import makensis_command
 
 from support import NBAPP, SERVING, wait_for, wait_state, write_notebook
 
@@ -396,6 +397,59 @@ def test_nsis_script_compiles_into_an_installer_with_the_app_and_an_uninstaller(
     jobs = signed.read_text().splitlines()
     assert jobs[0] == str(app / "Demo.exe")
     assert len(jobs) == 3 and jobs[-1] == str(setup), jobs
+
+
+WINE64 = shutil.which("wine64") or "/usr/lib/wine/wine64"  # Debian's wine64 keeps it there
+WINESERVER = shutil.which("wineserver") or "/usr/lib/wine/wineserver"
+
+
+def test_nsis_installer_installs_start_menu_entry_and_uninstalls_clean_under_wine(
+    tmp_path: Path,
+) -> None:
+    """The same script compiled for amd64 (Debian's wine64 runs 64-bit programs only; NSIS for
+    Windows defaults to x86), installed silently and uninstalled under wine, without a display.
+    """
+    if not os.path.exists(WINE64):
+        pytest.fail("wine64 is missing; `make test` installs it (Debian package wine64)")
+    app = _stand_in_app(tmp_path, "Demo", exe_suffix=".exe")
+    payload = check_payload(app, "Demo", "2.0.1", None, tmp_path / "out", windows=True)
+    setup = tmp_path / "out" / "Demo-amd64-setup.exe"
+    command = makensis_command(payload, setup, None)
+    subprocess.run([*command[:-1], "-DTARGET=amd64-unicode", command[-1]], check=True)
+    prefix = tmp_path / "wineprefix"
+    env = {**_clean_env(), "WINEPREFIX": str(prefix), "WINEDEBUG": "-all", "DISPLAY": ""}
+    env["WINEDLLOVERRIDES"] = "mscoree,mshtml="  # no Mono or Gecko set-up prompts
+
+    def wine(*args: str) -> None:
+        subprocess.run([WINE64, *args], env=env, capture_output=True, timeout=180, check=True)
+        subprocess.run([WINESERVER, "-w"], env=env, timeout=180, check=True)
+
+    try:
+        wine(str(setup), "/S")
+        (user,) = (prefix / "drive_c/users").glob("[!P]*")  # skip "Public"
+        installed = user / "AppData/Local/Programs/Demo"
+        shortcut = user / "AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Demo.lnk"
+        assert (installed / "Demo.exe").read_bytes() == (app / "Demo.exe").read_bytes()
+        assert (installed / "_internal/data.txt").read_text() == "payload\n"
+        assert (installed / "Uninstall.exe").read_bytes()[:2] == b"MZ"
+        assert shortcut.is_file()
+        link = shortcut.read_bytes()
+        assert (
+            link[:4] == b"L\x00\x00\x00" and "Demo.exe".encode("utf-16-le") in link
+        )  # .lnk to the app
+        registry = (prefix / "user.reg").read_text(encoding="utf-8", errors="replace")
+        key = registry.split("CurrentVersion\\\\Uninstall\\\\Demo]", 1)[1].split("\n\n")[0]
+        assert '"DisplayName"="Demo"' in key and '"DisplayVersion"="2.0.1"' in key
+        assert "Uninstall.exe" in key
+
+        windows_path = "C:\\users\\" + user.name + "\\AppData\\Local\\Programs\\Demo"
+        wine(windows_path + "\\Uninstall.exe", "/S")
+        assert not installed.exists(), sorted(installed.rglob("*"))
+        assert not shortcut.exists()
+        registry = (prefix / "user.reg").read_text(encoding="utf-8", errors="replace")
+        assert "Uninstall\\\\Demo]" not in registry
+    finally:
+        subprocess.run([WINESERVER, "-k"], env=env, capture_output=True, check=False)
 
 
 def test_nsis_without_a_windows_app_or_makensis_is_one_line_exit_2(

@@ -6,6 +6,7 @@
 ;
 ;   makensis -DNAME=MyApp -DVERSION=1.0.0 -DAPP_DIR=dist\MyApp -DOUT_FILE=MyApp-1.0.0-setup.exe
 ;            [-DICON=myapp.ico] [-DSIGN_COMMAND="signtool sign /a /fd sha256 /tr URL /td sha256"]
+;            [-DTARGET=amd64-unicode]
 ;            nbapp.nsi
 ;
 ; SIGN_COMMAND (optional, off by default) is run by makensis on the installer and on the
@@ -13,6 +14,10 @@
 
 Unicode true
 ManifestDPIAware true
+!ifdef TARGET
+  ; e.g. amd64-unicode, where this NSIS has those stubs (Debian's does; the Windows build: x86)
+  Target ${TARGET}
+!endif
 
 !ifndef NAME | VERSION | APP_DIR | OUT_FILE
   !error "define NAME, VERSION, APP_DIR and OUT_FILE (-DNAME=... on the makensis command line)"
