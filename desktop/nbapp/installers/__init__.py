@@ -30,16 +30,27 @@ _BUILDERS: dict[str, tuple[Callable[[Payload], Path], str]] = {
 }
 
 
+def _wrong_platform(kind: str) -> None:
+    """Refuse an unknown kind, or a Linux or macOS kind elsewhere (there is no such app here)."""
+    if kind not in _BUILDERS:
+        raise UsageError(f"unknown installer {kind!r} (choose from {', '.join(KINDS)})")
+    target = _BUILDERS[kind][1]
+    if target != "windows" and host_platform() != target:
+        raise UsageError(
+            f"--installer {kind} packs a {target} app: build it on {target} "
+            "(PyInstaller does not cross-compile)"
+        )
+
+
 def check_can_build(kind: str) -> None:
     """Before a long build: can this machine wrap the app it is about to build as ``kind``?
 
     The app built here is for this platform, so only its kinds qualify, and their tool must be
     installed. Raises UsageError (one line, naming what to install) if not.
     """
-    if kind not in _BUILDERS:
-        raise UsageError(f"unknown installer {kind!r} (choose from {', '.join(KINDS)})")
+    _wrong_platform(kind)
     target = _BUILDERS[kind][1]
-    if host_platform() != target:
+    if host_platform() != target:  # nsis: makensis runs here, but the app would not be Windows'
         raise UsageError(
             f"--installer {kind} packs a {target} app: build it on {target} "
             "(PyInstaller does not cross-compile)"
@@ -54,17 +65,11 @@ def build_installer(
     """Wrap the one-folder app ``app_dir`` (holding NAME or NAME.exe) as ``kind``.
 
     Returns the installer's path in ``out_dir``. Raises UsageError (one line) for an unknown
-    kind, a kind this machine cannot build, or a missing tool, naming what to install.
+    kind, a kind this machine cannot build, or a missing tool, naming what to install. An
+    ``nsis`` installer can be made on any machine with makensis, from a Windows app folder.
     """
-    if kind not in _BUILDERS:
-        raise UsageError(f"unknown installer {kind!r} (choose from {', '.join(KINDS)})")
+    _wrong_platform(kind)
     builder, target = _BUILDERS[kind]
-    here = host_platform()
-    if target in ("linux", "macos") and here != target:
-        raise UsageError(
-            f"--installer {kind} packs a {target} app: build it on {target} "
-            "(PyInstaller does not cross-compile)"
-        )
     if kind == "dmg" and app_dir.suffix == ".app":
         exe_dir = app_dir / "Contents" / "MacOS"
         payload = check_payload(exe_dir, name, version, icon, out_dir, windows=False)

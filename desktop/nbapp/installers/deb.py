@@ -8,6 +8,7 @@ Debian package, so dpkg removes it with the app when it is left empty; postrm pu
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import re
@@ -26,6 +27,8 @@ from nbapp.installers.common import (
     require_tool,
     run_tool,
 )
+
+log = logging.getLogger(__name__)
 
 _HICOLOR_SIZES = {16, 22, 24, 32, 48, 64, 128, 256, 512}
 # What Qt WebEngine's window loads from the system beyond a bare X client (see the Makefile).
@@ -70,6 +73,9 @@ def _install_icon(payload: Payload, root: Path) -> str:
     if icon is None:
         return ""
     suffix = icon.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        log.warning("the .deb gets no icon: Linux menus need a .png or .svg, not %s", icon.name)
+        return ""
     size = png_size(icon) if suffix == ".png" else None
     if suffix == ".svg":
         where = root / "usr/share/icons/hicolor/scalable/apps"
