@@ -615,7 +615,8 @@ def test_github_workflow_template_builds_on_three_platforms() -> None:
     assert uses[:2] == ["actions/checkout", "actions/setup-python"]
     assert "actions/upload-artifact" in uses
     runs = "\n".join(step.get("run", "") for step in steps)
-    assert "nbapp package" in runs and "--installer" in runs
+    assert "nbapp package" in runs and "--installer" in runs and "--app-version" in runs
+    assert 'pip install "$NBAPP"' in runs and workflow["env"]["NBAPP"] == "nbapp[package]"
     for step in steps:
         assert set(step) <= {"name", "uses", "with", "run", "shell", "if", "env"}, step
     signing_env = next(step for step in steps if "nbapp package" in step.get("run", ""))["env"]
