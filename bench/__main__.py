@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         if not os.access(tool, os.X_OK):
             print(f"bench: {tool} is missing; run `make bench`", file=sys.stderr)
             return 2
-    chart = args.chart or (REPO / "docs" / "images" / "bench.png" if not args.quick else None)
-    if chart is None:
-        chart = args.out.with_name("bench.png")
+    default_out = args.out.resolve() == (REPO / "docs" / "benchmarks.md").resolve()
+    default_chart = REPO / "docs" / "images" / "bench.png"
+    chart = args.chart or (default_chart if default_out else args.out.with_name("bench.png"))
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

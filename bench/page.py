@@ -55,7 +55,7 @@ WATCH = """
     }
     if (bench.done === null) {
       const ready = document.body.dataset.nbappState !== undefined ? nbappDone() : voilaDone();
-      if (ready && bench.views >= bench.minViews) bench.done = now();
+      if (ready && bench.first !== null && bench.views >= bench.minViews) bench.done = now();
     }
   };
   const tick = () => {

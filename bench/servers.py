@@ -104,11 +104,19 @@ def start_process(
     argv: list[str],
     pattern: re.Pattern[str],
     timeout: float,
+    *,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Server:
     started = time.time()
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        env=env,
+        cwd=cwd,
     )
     server = Server(tool, proc, started)
     found = threading.Event()
@@ -121,10 +129,11 @@ def start_process(
 
 
 def start_nbapp(nbapp: Path, notebook: Path, query: str, timeout: float = 60) -> Server:
-    argv = [str(nbapp), "run", "--no-window", "--port", "0", str(notebook)]
+    """From the notebook's folder, as a user would type it (so is Voilà)."""
+    argv = [str(nbapp), "run", "--no-window", "--port", "0", notebook.name]
     if query:
         argv += ["--query", query]
-    return start_process("nbapp", argv, NBAPP_SERVING, timeout)
+    return start_process("nbapp", argv, NBAPP_SERVING, timeout, cwd=notebook.parent)
 
 
 def free_port() -> int:
@@ -141,9 +150,11 @@ def start_voila(voila: Path, notebook: Path, query: str, timeout: float = 60) ->
         "--no-browser",
         f"--port={free_port()}",
         "--Voila.ip=127.0.0.1",
-        str(notebook),
+        notebook.name,
     ]
-    server = start_process("voila", argv, VOILA_URL, timeout)
+    # From the notebook's folder: launched from elsewhere with an absolute path, Voilà 0.5.13
+    # never finished sending corpus/voila/interactive.ipynb to Chromium here.
+    server = start_process("voila", argv, VOILA_URL, timeout, cwd=notebook.parent)
     if query:
         server.url += ("&" if "?" in server.url else "?") + query
     return server

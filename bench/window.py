@@ -86,7 +86,7 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
             server = None
             try:
                 argv = [str(nbapp), "run", str(notebook)]
-                server = start_process("nbapp window", argv, NBAPP_SERVING, _SECONDS, env)
+                server = start_process("nbapp window", argv, NBAPP_SERVING, _SECONDS, env=env)
                 _wait_done(server.url, _SECONDS)
                 done_s = time.time() - server.started
                 time.sleep(2)  # the window's renderer paints after the last event
