@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -233,6 +234,82 @@ def test_built_app_takes_run_options(built: Built) -> None:
     out, _ = kernel.communicate(timeout=60)
     assert "nbapp: serving" not in out and "--no-window" not in out
     assert "ipykernel" in out.lower() or "IPKernelApp" in out
+
+
+# --- a machine without Python: a minimal Debian root (debootstrap --variant=minbase) ---------
+DEBIAN_SUITE = "bookworm"
+DEBIAN_MIRROR = os.environ.get("NBAPP_TEST_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# Shared with tests/test_installers.py: the root is made once and kept as a tarball.
+DEBIAN_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbapp-tests"
+DEBIAN_TARBALL = DEBIAN_CACHE / f"debian-{DEBIAN_SUITE}-minbase.tar"
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
+
+
+@pytest.fixture(scope="module")
+def debian_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip("chroot needs root (the project's machines and CI run as root)")
+    if not DEBIAN_TARBALL.is_file():
+        if shutil.which("debootstrap") is None:
+            pytest.fail("debootstrap is missing; `make test` installs it")
+        staging = tmp_path_factory.mktemp("debootstrap") / "root"
+        done = subprocess.run(
+            ["debootstrap", "--variant=minbase", DEBIAN_SUITE, str(staging), DEBIAN_MIRROR],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        DEBIAN_CACHE.mkdir(parents=True, exist_ok=True)
+        partial = DEBIAN_TARBALL.with_suffix(f".{os.getpid()}.partial")
+        subprocess.run(["tar", "-C", str(staging), "-cf", str(partial), "."], check=True)
+        partial.rename(DEBIAN_TARBALL)
+    root = tmp_path_factory.mktemp("debian") / "root"
+    root.mkdir()
+    subprocess.run(["tar", "-C", str(root), "-xpf", str(DEBIAN_TARBALL)], check=True)
+    assert not list((root / "usr/bin").glob("python*")), "the Debian root must not have Python"
+    subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(root / "proc")], check=False)
+
+
+@needs_pyinstaller
+@pytest.mark.slow
+@pytest.mark.browser
+def test_built_app_runs_in_a_debian_root_without_python(
+    built: Built, debian_root: Path, page: Page
+) -> None:
+    shutil.copytree(built.executable.parent, debian_root / "opt" / "sales", symlinks=True)
+    proc = subprocess.Popen(
+        [CHROOT, str(debian_root), "/opt/sales/sales", "--no-window", "--port", "0"],
+        env={"PATH": "/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        box: list[str] = []
+        reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(90)
+        match = SERVING.match(box[0].strip() if box else "")
+        assert match, f"no serving line from the app in the Debian root: {box}"
+        page.goto(match["url"])
+        wait_state(page, "done", timeout=90)
+        page.wait_for_selector(".nbapp-widget-ready", timeout=30_000)
+        assert CSV_TOTAL in page.inner_text("body")
+        family = descendants(proc.pid)
+        assert any("--nbapp-kernel" in p.cmdline() for p in family)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        wait_for(lambda: gone(family), 15, "the kernel to exit")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
 
 
 # --- stopping before the freeze ---------------------------------------------------------------
