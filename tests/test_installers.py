@@ -9,9 +9,11 @@ and the workflow's YAML and structure.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import plistlib
 import re
+import select
 import shutil
 import signal
 import stat
@@ -25,6 +27,7 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
+from PIL import Image
 from playwright.sync_api import Page
 
 from nbapp.errors import UsageError
@@ -57,7 +60,10 @@ WIDGET_NOTEBOOK = [
     "show({'new': slider.value})\n"
     "w.VBox([slider, result])",
     "print('built with nbapp')",
+    "from IPython.display import HTML\n"
+    "HTML('<div style=\"width:300px;height:120px;background:#ff00ff\"></div>')",
 ]
+MAGENTA = (255, 0, 255)
 
 
 def _png(path: Path, size: int) -> Path:
@@ -104,9 +110,9 @@ def _make_root_tarball() -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def debian_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A minimal Debian root without Python, with /proc mounted, to chroot into."""
+    """A fresh minimal Debian root without Python, with /proc mounted, to chroot into."""
     if os.geteuid() != 0:
         pytest.skip("debootstrap and chroot need root (the project's machines and CI run as root)")
     if not ROOT_TARBALL.is_file():
@@ -181,6 +187,12 @@ def _purge_leaves_nothing(root: Path, pkg: str, name: str, before: set[str]) -> 
     assert not list((root / "tmp").glob("nbapp-*")), "a private runtime dir was left behind"
     status = _in_root(root, "dpkg-query", "-W", "-f=${Status}", pkg)
     assert "installed" not in status.stdout.replace("not-installed", "")
+
+
+def _deb_field(deb: Path, field: str) -> str:
+    return subprocess.run(
+        ["dpkg-deb", "--field", str(deb), field], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def _check_deb_layout(deb: Path, name: str, *, icon_size: int) -> None:
@@ -258,13 +270,13 @@ class Packaged:
 
 @pytest.fixture(scope="module")
 def widget_app(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
-    """The widget notebook through ``nbapp package --installer deb --installer tar.gz``
-    (a headless build, without the Qt window, to keep the build short)."""
+    """The widget notebook through ``nbapp package --installer deb --installer tar.gz``,
+    with the Qt window (so its .deb recommends the window's system libraries)."""
     folder = tmp_path_factory.mktemp("widgetapp")
     notebook = write_notebook(folder / "widgetapp.ipynb", WIDGET_NOTEBOOK)
     icon = _png(folder / "icon.png", 128)
     out = folder / "dist"
-    command = [NBAPP, "package", str(notebook), "-o", str(out), "--no-window-support"]
+    command = [NBAPP, "package", str(notebook), "-o", str(out)]
     command += ["--icon", str(icon), "--app-version", "0.1.0"]
     command += ["--installer", "deb", "--installer", "tar.gz"]
     done = subprocess.run(
@@ -298,6 +310,9 @@ def test_deb_of_a_packaged_widget_notebook_runs_in_a_debian_root_without_python(
 ) -> None:
     deb = widget_app.deb
     _check_deb_layout(deb, "widgetapp", icon_size=128)
+    recommends = _deb_field(deb, "Recommends").split(", ")
+    assert {"libgl1", "libegl1", "libxcb-cursor0", "libnss3"} <= set(recommends), recommends
+    # dpkg -i leaves Recommends out: the headless mode must run without the window's libraries.
     before = _snapshot(debian_root)
     _install(debian_root, deb)
 
@@ -345,6 +360,112 @@ def test_deb_of_a_packaged_widget_notebook_runs_in_a_debian_root_without_python(
                 pipe.close()
 
     _purge_leaves_nothing(debian_root, "widgetapp", "widgetapp", before)
+
+
+@pytest.fixture
+def tcp_display() -> Iterator[str]:
+    """An Xvfb that also listens on TCP, so a program in the chroot (which does not see the
+    host's /tmp/.X11-unix) reaches it at 127.0.0.1:N."""
+    if not shutil.which("Xvfb"):
+        pytest.fail("Xvfb is missing; `make test` installs xvfb")
+    for number in range(600 + os.getpid() % 300, 1000):
+        if Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        read_end, write_end = os.pipe()
+        server = subprocess.Popen(
+            [
+                "Xvfb", f":{number}", "-displayfd", str(write_end), "-noreset", "-ac",
+                "-screen", "0", "1280x800x24", "-listen", "tcp",
+            ],
+            pass_fds=(write_end,),
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(write_end)
+        ready, _, _ = select.select([read_end], [], [], 30)
+        if ready and os.read(read_end, 16).decode().strip() == str(number):
+            break
+        os.close(read_end)
+        server.kill()
+        server.wait(10)
+    else:
+        pytest.fail("no free X display number for Xvfb")
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(10)
+        os.close(read_end)
+
+
+def _windows_named(display: str, title: str) -> str:
+    return subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+
+
+def _magenta_pixels(display: str) -> int:
+    shot = subprocess.run(
+        ["import", "-display", display, "-window", "root", "png:-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    image = Image.open(io.BytesIO(shot)).convert("RGB")
+    colours = image.getcolors(image.width * image.height) or []
+    return sum(n for n, pixel in colours if pixel == MAGENTA)
+
+
+def test_deb_with_its_recommends_opens_the_window_in_a_debian_root(
+    debian_root: Path, widget_app: Packaged, tcp_display: str
+) -> None:
+    """``apt install ./app.deb`` in the minimal root brings the libraries the Qt window needs
+    (from the Debian mirror), and the installed app opens its window there."""
+    deb = widget_app.deb
+    shutil.copy(deb, debian_root / "tmp" / deb.name)
+    installing = _in_root(
+        debian_root,
+        "sh",
+        "-c",
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+        f"apt-get install -y -qq /tmp/{deb.name}",
+        timeout=900,
+    )
+    assert installing.returncode == 0, installing.stdout[-3000:] + installing.stderr
+    assert not list((debian_root / "usr/bin").glob("python*"))
+    number = tcp_display.lstrip(":")
+    env = {**_clean_env(), "DISPLAY": f"127.0.0.1:{number}", "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+    proc = subprocess.Popen(
+        ["chroot", str(debian_root), "widgetapp", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+    drain.start()
+    try:
+        line = _serving_line(proc, timeout=90)
+        assert SERVING.match(line), f"no serving line: {line!r}; {''.join(errors)}"
+        found = wait_for(lambda: _windows_named(tcp_display, "widgetapp"), 60, "the app's window")
+        assert found, "".join(errors)
+        # The notebook's magenta block, drawn by Qt WebEngine in the window (300x120 px).
+        wait_for(lambda: _magenta_pixels(tcp_display) >= 300 * 120 * 0.9, 60, "the page drawn")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, "".join(errors)
+        wait_for(lambda: not _processes_in(debian_root), 20, "the app and its kernel to exit")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        drain.join(10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert "cannot be loaded" not in "".join(errors), "".join(errors)
 
 
 def test_tarball_of_the_packaged_app_holds_exactly_its_folder(widget_app: Packaged) -> None:

@@ -33,10 +33,31 @@ log = logging.getLogger(__name__)
 _HICOLOR_SIZES = {16, 22, 24, 32, 48, 64, 128, 256, 512}
 # What Qt WebEngine's window loads from the system beyond a bare X client (see the Makefile).
 _WINDOW_LIBRARIES = (
-    "libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-image0, libxcb-render-util0, "
-    "libxcb-shape0, libxcb-xkb1, libxcb-randr0, libxcb-shm0, libxcb-sync1, libxcb-xfixes0, "
-    "libxkbcommon-x11-0, libx11-xcb1, libxcomposite1, libxdamage1, libxrandr2, libxtst6, "
-    "libxkbfile1, libnss3, libasound2, libgbm1, libegl1, libfontconfig1, libdbus-1-3"
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-image0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-xkb1",
+    "libxcb-randr0",
+    "libxcb-shm0",
+    "libxcb-sync1",
+    "libxcb-xfixes0",
+    "libxkbcommon-x11-0",
+    "libx11-xcb1",
+    "libxcomposite1",
+    "libxdamage1",
+    "libxrandr2",
+    "libxtst6",
+    "libxkbfile1",
+    "libnss3",
+    "libasound2",
+    "libgbm1",
+    "libegl1",
+    "libgl1",
+    "libfontconfig1",
+    "libdbus-1-3",
 )
 
 _POSTRM = """#!/bin/sh
@@ -65,6 +86,42 @@ def deb_architecture() -> str:
 
 def _has_qt_window(app_dir: Path) -> bool:
     return any(app_dir.rglob("libQt6WebEngineCore.so*"))
+
+
+def _is_elf(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"\x7fELF"
+
+
+def linked_system_packages(app_dir: Path) -> set[str]:
+    """The Debian packages of the system libraries the app's binaries link to.
+
+    PyInstaller bundles most libraries but leaves out the graphics stack (libGL, EGL, Wayland,
+    libdrm) on purpose; ldd with the bundled folders on the library path finds what remains,
+    and dpkg says which package holds it. Empty where there is no ldd or dpkg.
+    """
+    if not (shutil.which("ldd") and shutil.which("dpkg-query")):
+        return set()
+    binaries = [p for p in app_dir.rglob("*") if p.is_file() and not p.is_symlink() and _is_elf(p)]
+    env = {**os.environ, "LD_LIBRARY_PATH": ":".join(sorted({str(p.parent) for p in binaries}))}
+    outside: set[str] = set()
+    for start in range(0, len(binaries), 100):
+        chunk = [str(p) for p in binaries[start : start + 100]]
+        done = subprocess.run(["ldd", *chunk], capture_output=True, text=True, env=env, check=False)
+        for line in done.stdout.splitlines():
+            match = re.search(r"=> (/\S+) \(", line)
+            if match and not match.group(1).startswith(str(app_dir)):
+                outside.add(match.group(1))
+    candidates = set()
+    for path in outside:  # dpkg knows a library by one of its merged-/usr names
+        real = os.path.realpath(path)
+        candidates |= {path, real, "/usr" + path, "/usr" + real}
+    if not candidates:
+        return set()
+    found = subprocess.run(
+        ["dpkg-query", "-S", *sorted(candidates)], capture_output=True, text=True, check=False
+    )
+    return {line.split(":")[0] for line in found.stdout.splitlines() if ": /" in line}
 
 
 def _install_icon(payload: Payload, root: Path) -> str:
@@ -98,7 +155,17 @@ def desktop_entry(name: str, exec_line: str, icon: str) -> str:
     return text
 
 
-def _control(payload: Payload, pkg: str, arch: str, installed_kib: int, qt: bool) -> str:
+def _recommends(app_dir: Path) -> list[str]:
+    """What the app loads from the system beyond libc: linked libraries and, for the window,
+    those Qt WebEngine opens at run time. Recommends, not Depends: ``apt install`` brings them,
+    and the app's headless mode (--no-window) runs without them."""
+    packages = linked_system_packages(app_dir) - {"libc6"}
+    if _has_qt_window(app_dir):
+        packages |= set(_WINDOW_LIBRARIES)
+    return sorted(packages)
+
+
+def _control(payload: Payload, pkg: str, arch: str, installed_kib: int) -> str:
     maintainer = os.environ.get("NBAPP_DEB_MAINTAINER", "").strip() or (
         f"{payload.name} maintainers <root@localhost>"
     )
@@ -112,8 +179,9 @@ def _control(payload: Payload, pkg: str, arch: str, installed_kib: int, qt: bool
         "Section: utils",
         "Priority: optional",
     ]
-    if qt:  # the headless mode (--no-window) runs without them, so they are not hard deps
-        lines.append(f"Recommends: {_WINDOW_LIBRARIES}")
+    recommends = _recommends(payload.app_dir)
+    if recommends:
+        lines.append(f"Recommends: {', '.join(recommends)}")
     lines += [
         f"Description: {payload.name}, a notebook app built with nbapp",
         f" {payload.name} runs its notebook offline on this machine and shows it in a window.",
@@ -150,7 +218,7 @@ def build_deb(payload: Payload) -> Path:
         control = root / "DEBIAN" / "control"
         control.parent.mkdir(mode=0o755)
         size = _size_kib(root)
-        control.write_text(_control(payload, pkg, arch, size, _has_qt_window(payload.app_dir)))
+        control.write_text(_control(payload, pkg, arch, size))
         control.chmod(0o644)
         postrm = control.with_name("postrm")
         postrm.write_text(_POSTRM)
