@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WINDOW_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
   libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxkbcommon-x11-0 \
   libx11-xcb1 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libnss3 libasound2 libgbm1 \
-  libegl1 libfontconfig1 libdbus-1-3
+  libegl1 libgl1 libfontconfig1 libdbus-1-3
 # Debian packages the tests drive: Chromium for pages; Xvfb, xdotool, imagemagick for windows;
 # installers: makensis, 7-Zip to list its output, wine64 to run it, debootstrap for a clean root,
 # desktop-file-validate.
