@@ -45,6 +45,9 @@ SUITE = "bookworm"
 MIRROR = os.environ.get("NBAPP_TEST_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbapp-tests"
 ROOT_TARBALL = CACHE / f"debian-{SUITE}-minbase.tar"
+# In /usr/sbin, which a non-login root shell's PATH may lack.
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
+DEBOOTSTRAP = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
 # Paths in the Debian root that change by themselves (or hold dpkg's own bookkeeping).
 VOLATILE = ("proc/", "tmp/", "root/", "var/log/", "var/cache/", "var/lib/dpkg/", "run/")
 
@@ -89,14 +92,15 @@ def _stand_in_app(folder: Path, name: str, exe_suffix: str = "") -> Path:
 
 def _make_root_tarball() -> None:
     """debootstrap --variant=minbase once; later runs unpack the cached tarball (seconds)."""
-    if shutil.which("debootstrap") is None:
+    if not os.path.exists(DEBOOTSTRAP):
         pytest.fail("debootstrap is missing; `make test` installs it (Debian package debootstrap)")
     CACHE.mkdir(parents=True, exist_ok=True)
     staging = CACHE / f"debootstrap-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
         done = subprocess.run(
-            ["debootstrap", "--variant=minbase", SUITE, str(staging), MIRROR],
+            [DEBOOTSTRAP, "--variant=minbase", SUITE, str(staging), MIRROR],
+            env={**os.environ, "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin"},
             capture_output=True,
             text=True,
             timeout=900,
@@ -133,7 +137,7 @@ def debian_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def _in_root(root: Path, *cmd: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["chroot", str(root), *cmd],
+        [CHROOT, str(root), *cmd],
         env=_clean_env(),
         capture_output=True,
         text=True,
@@ -318,7 +322,7 @@ def test_deb_of_a_packaged_widget_notebook_runs_in_a_debian_root_without_python(
 
     # The installed launcher, in the Debian root, with nothing of this machine's environment.
     proc = subprocess.Popen(
-        ["chroot", str(debian_root), "widgetapp", "--no-window", "--port", "0"],
+        [CHROOT, str(debian_root), "widgetapp", "--no-window", "--port", "0"],
         env=_clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -438,7 +442,7 @@ def test_deb_with_its_recommends_opens_the_window_in_a_debian_root(
     number = tcp_display.lstrip(":")
     env = {**_clean_env(), "DISPLAY": f"127.0.0.1:{number}", "QTWEBENGINE_DISABLE_SANDBOX": "1"}
     proc = subprocess.Popen(
-        ["chroot", str(debian_root), "widgetapp", "--port", "0"],
+        [CHROOT, str(debian_root), "widgetapp", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
