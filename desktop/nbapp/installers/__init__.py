@@ -70,6 +70,8 @@ def build_installer(
     """
     _wrong_platform(kind)
     builder, target = _BUILDERS[kind]
+    if kind == "dmg" and app_dir.name == "MacOS" and app_dir.parent.name == "Contents":
+        app_dir = app_dir.parent.parent  # the executable's folder inside a bundle: the bundle
     if kind == "dmg" and app_dir.suffix == ".app":
         exe_dir = app_dir / "Contents" / "MacOS"
         payload = check_payload(exe_dir, name, version, icon, out_dir, windows=False)
