@@ -36,7 +36,7 @@ from nbapp.installers.appimage import stage_appdir
 from nbapp.installers.common import check_payload, png_size
 from nbapp.installers.deb import package_name
 from nbapp.installers.macos import build_app_bundle
-from nbapp.installers.nsis import makensis_command
+from nbapp.installers.nsis import makensis_command, numeric_version
 
 from support import NBAPP, SERVING, wait_for, wait_state, write_notebook
 
@@ -518,6 +518,23 @@ def test_nsis_script_compiles_into_an_installer_with_the_app_and_an_uninstaller(
         "_internal/data.txt",
         "Uninstall.exe",
     }, "the installer holds files that are not the app's"
+    # Windows' file properties and the icon, from the installer's own resources.
+    subprocess.run(
+        ["7z", "x", "-tPE", "-y", f"-o{tmp_path / 'pe'}", str(setup)],
+        capture_output=True,
+        check=True,
+    )
+    version = (tmp_path / "pe/.rsrc/version.txt").read_bytes().replace(b"\0", b"").decode()
+    assert re.search(r"PRODUCTVERSION\s+2,0,1,0", version), version
+    assert '"ProductName",       "Demo"' in version
+    assert [numeric_version(v) for v in ("1.2.3-rc1", "2024.10", "1.2.3.4.5", "7")] == [
+        "1.2.3.0",
+        "2024.10.0.0",
+        "1.2.3.4",
+        "7.0.0.0",
+    ]
+    icons = [p.read_bytes() for p in (tmp_path / "pe/.rsrc/ICON").iterdir()]
+    assert icon.read_bytes() in icons, "the app's icon is not the installer's"
     # Signing hook: the app's exe before packing, then makensis on the uninstaller and installer.
     jobs = signed.read_text().splitlines()
     assert jobs[0] == str(app / "Demo.exe")

@@ -6,7 +6,7 @@
 ;
 ;   makensis -DNAME=MyApp -DVERSION=1.0.0 -DAPP_DIR=dist\MyApp -DOUT_FILE=MyApp-1.0.0-setup.exe
 ;            [-DICON=myapp.ico] [-DSIGN_COMMAND="signtool sign /a /fd sha256 /tr URL /td sha256"]
-;            [-DTARGET=amd64-unicode]
+;            [-DVI_VERSION=1.0.0.0] [-DTARGET=amd64-unicode]
 ;            nbapp.nsi
 ;
 ; SIGN_COMMAND (optional, off by default) is run by makensis on the installer and on the
@@ -30,7 +30,11 @@ OutFile "${OUT_FILE}"
 InstallDir "$LOCALAPPDATA\Programs\${NAME}"
 RequestExecutionLevel user
 SetCompressor /SOLID lzma
-VIProductVersion "0.0.0.0"
+!ifndef VI_VERSION
+  !define VI_VERSION "0.0.0.0"  ; four numbers, as Windows' file properties want them
+!endif
+VIProductVersion "${VI_VERSION}"
+VIFileVersion "${VI_VERSION}"
 VIAddVersionKey "ProductName" "${NAME}"
 VIAddVersionKey "ProductVersion" "${VERSION}"
 VIAddVersionKey "FileDescription" "${NAME} installer"

@@ -12,6 +12,7 @@ and by makensis on the uninstaller and on the installer.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import tempfile
 from pathlib import Path
@@ -29,6 +30,13 @@ from nbapp.installers.common import (
 SIGN_ENV = "NBAPP_WINDOWS_SIGN_COMMAND"
 
 
+def numeric_version(version: str) -> str:
+    """``1.2.3-rc1`` -> ``1.2.3.0``: the four numbers Windows shows in file properties."""
+    leading = re.match(r"\d+(\.\d+){0,3}", version)
+    numbers = [min(int(n), 65535) for n in leading.group(0).split(".")] if leading else []
+    return ".".join(str(n) for n in [*numbers, 0, 0, 0, 0][:4])
+
+
 def makensis_command(payload: Payload, out: Path, icon: Path | None) -> list[str]:
     cmd = [
         "makensis",
@@ -36,6 +44,7 @@ def makensis_command(payload: Payload, out: Path, icon: Path | None) -> list[str
         "-WX",  # a warning is a mistake in the recipe or its inputs
         f"-DNAME={payload.name}",
         f"-DVERSION={payload.version}",
+        f"-DVI_VERSION={numeric_version(payload.version)}",
         f"-DAPP_DIR={payload.app_dir}",
         f"-DOUT_FILE={out}",
     ]
