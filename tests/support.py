@@ -204,6 +204,24 @@ def wait_state(page: Any, state: str, timeout: float = 60) -> None:
     )
 
 
+WIDGET_TIMEOUT_MS = 20_000
+
+
+def open_dashboard(page: Any, url: str) -> None:
+    """Load the page and wait until every cell has run (a Playwright Page)."""
+    page.goto(url)
+    wait_state(page, "done")
+
+
+def text_becomes(page: Any, selector: str, text: str) -> None:
+    """Wait until the element's text contains ``text`` (a state change made in the kernel)."""
+    page.wait_for_function(
+        "([sel, text]) => (document.querySelector(sel)?.textContent || '').includes(text)",
+        arg=[selector, text],
+        timeout=WIDGET_TIMEOUT_MS,
+    )
+
+
 def read_events(
     running: Running, until: Callable[[dict[str, Any]], bool], timeout: float = 60
 ) -> list[dict[str, Any]]:

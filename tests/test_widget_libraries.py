@@ -7,24 +7,9 @@ import pytest
 from playwright.sync_api import Page
 
 from conftest import PageLog
-from support import wait_state
+from support import WIDGET_TIMEOUT_MS, open_dashboard, text_becomes
 
 pytestmark = pytest.mark.browser
-
-_WIDGET_TIMEOUT_MS = 20_000
-
-
-def open_dashboard(page: Page, url: str) -> None:
-    page.goto(url)
-    wait_state(page, "done")
-
-
-def text_becomes(page: Page, selector: str, text: str) -> None:
-    page.wait_for_function(
-        "([sel, text]) => (document.querySelector(sel)?.textContent || '').includes(text)",
-        arg=[selector, text],
-        timeout=_WIDGET_TIMEOUT_MS,
-    )
 
 
 ANYWIDGET = '''
@@ -69,7 +54,7 @@ def test_anywidget_with_inline_esm_renders_and_round_trips(
     app = serve(notebook([ANYWIDGET]))
     open_dashboard(page, app.url)
     button = page.locator("button.any-counter")
-    button.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    button.wait_for(timeout=WIDGET_TIMEOUT_MS)
     assert button.inner_text() == "count is 0"
     # _css reached the page
     assert button.evaluate("(b) => getComputedStyle(b).borderLeftWidth") == "7px"
@@ -92,7 +77,7 @@ def test_plotly_figure_draws_with_the_installed_plotly_js(
     app = serve(notebook(["import plotly.express as px\npx.scatter(x=[1, 2, 3], y=[3, 1, 2])"]))
     open_dashboard(page, app.url)
     points = page.locator(".nbapp-plotly-figure .scatterlayer .point")
-    points.first.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    points.first.wait_for(timeout=WIDGET_TIMEOUT_MS)
     assert points.count() == 3
     assert any(u.endswith("/nbapp/vendor/plotly/plotly.min.js") for u in page_log.requests)
     assert not page_log.console_errors, page_log.console_errors
@@ -115,12 +100,12 @@ def test_plotly_figure_shown_in_interact_output_follows_the_slider(
     open_dashboard(page, app.url)
     points = ".widget-interact .nbapp-plotly-figure .scatterlayer .point"
     page.wait_for_function(
-        f"document.querySelectorAll({points!r}).length === 3", timeout=_WIDGET_TIMEOUT_MS
+        f"document.querySelectorAll({points!r}).length === 3", timeout=WIDGET_TIMEOUT_MS
     )
     page.focus(".widget-interact .noUi-handle")
     page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        f"document.querySelectorAll({points!r}).length === 4", timeout=_WIDGET_TIMEOUT_MS
+        f"document.querySelectorAll({points!r}).length === 4", timeout=WIDGET_TIMEOUT_MS
     )
     assert not page_log.console_errors, page_log.console_errors
 
@@ -140,9 +125,9 @@ def test_bokeh_plot_renders_with_inline_resources(
 ) -> None:
     app = serve(notebook([BOKEH]))
     open_dashboard(page, app.url)
-    page.locator(".bk-Figure").wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    page.locator(".bk-Figure").wait_for(timeout=WIDGET_TIMEOUT_MS)
     canvas = page.locator(".bk-Figure canvas").first
-    canvas.wait_for(timeout=_WIDGET_TIMEOUT_MS)  # Bokeh renders into (open) shadow roots
+    canvas.wait_for(timeout=WIDGET_TIMEOUT_MS)  # Bokeh renders into (open) shadow roots
     box = canvas.bounding_box()
     assert box is not None and box["width"] > 100 and box["height"] > 100, box
     assert not page_log.console_errors, page_log.console_errors
@@ -165,11 +150,11 @@ def test_plotly_figure_widget_renders_and_follows_the_kernel(
     )
     open_dashboard(page, app.url)
     bars = page.locator(".barlayer .point")
-    bars.first.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    bars.first.wait_for(timeout=WIDGET_TIMEOUT_MS)
     assert bars.count() == 3
     page.click(".more")
     page.wait_for_function(
-        "document.querySelectorAll('.barlayer .point').length === 4", timeout=_WIDGET_TIMEOUT_MS
+        "document.querySelectorAll('.barlayer .point').length === 4", timeout=WIDGET_TIMEOUT_MS
     )
     assert not page_log.console_errors, page_log.console_errors
 
@@ -199,14 +184,14 @@ def test_panel_object_through_jupyter_bokeh_renders_offline_and_round_trips(
     app = serve(notebook([PANEL]))
     open_dashboard(page, app.url)
     note = page.get_by_text("no clicks yet")  # Bokeh renders in (open) shadow roots
-    note.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    note.wait_for(timeout=WIDGET_TIMEOUT_MS)
     page.get_by_role("button", name="Count me").click()
-    page.get_by_text("kernel counted 1").wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    page.get_by_text("kernel counted 1").wait_for(timeout=WIDGET_TIMEOUT_MS)
     # A burst of slider events: jupyter_bokeh batches them between kernel idles
     page.locator(".noUi-handle").first.focus()
     for _ in range(12):
         page.keyboard.press("ArrowRight")
-    page.get_by_text("level 12").wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    page.get_by_text("level 12").wait_for(timeout=WIDGET_TIMEOUT_MS)
     assert any("/nbapp/vendor/panel/" in u and u.endswith(".css") for u in page_log.requests)
     assert any("/nbapp/nbextensions/" in u and "jupyter_bokeh" in u for u in page_log.requests)
     assert not page_log.console_errors, page_log.console_errors

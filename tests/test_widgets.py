@@ -9,25 +9,15 @@ import pytest
 from playwright.sync_api import Page
 
 from conftest import PageLog
-from support import read_events, state_is, wait_state
+from support import (
+    WIDGET_TIMEOUT_MS,
+    open_dashboard,
+    read_events,
+    state_is,
+    text_becomes,
+)
 
 pytestmark = pytest.mark.browser
-
-_WIDGET_TIMEOUT_MS = 20_000
-
-
-def open_dashboard(page: Page, url: str) -> None:
-    page.goto(url)
-    wait_state(page, "done")
-
-
-def text_becomes(page: Page, selector: str, text: str) -> None:
-    """Wait until the element's text contains ``text`` (a state change made in the kernel)."""
-    page.wait_for_function(
-        "([sel, text]) => (document.querySelector(sel)?.textContent || '').includes(text)",
-        arg=[selector, text],
-        timeout=_WIDGET_TIMEOUT_MS,
-    )
 
 
 SLIDER = """
@@ -92,7 +82,7 @@ def test_output_widget_captures_prints_of_a_callback(
 ) -> None:
     app = serve(notebook([OUTPUT]))
     open_dashboard(page, app.url)
-    page.click(".hi", timeout=_WIDGET_TIMEOUT_MS)
+    page.click(".hi", timeout=WIDGET_TIMEOUT_MS)
     text_becomes(page, ".captured", "hello number 1")
     page.click(".hi")
     text_becomes(page, ".captured", "hello number 2")
@@ -105,7 +95,7 @@ def test_button_icon_shows_the_font_awesome_glyph_offline(
     app = serve(notebook([OUTPUT]))
     open_dashboard(page, app.url)
     icon = page.locator(".hi i.fa-check")
-    icon.wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    icon.wait_for(timeout=WIDGET_TIMEOUT_MS)
     page.wait_for_function("document.fonts.ready.then(() => true)")
     glyph = icon.evaluate(
         """(el) => {
@@ -152,7 +142,7 @@ def test_page_that_connects_mid_run_gets_widgets_made_before_it(
     )
     read_events(app, lambda e: e.get("type") == "status" and e.get("cell", 0) >= 2)
     open_dashboard(page, app.url)
-    page.wait_for_selector(".late-box .widget-button >> nth=11", timeout=_WIDGET_TIMEOUT_MS)
+    page.wait_for_selector(".late-box .widget-button >> nth=11", timeout=WIDGET_TIMEOUT_MS)
     assert page.locator(".late-box .widget-button").count() == 12
     assert page.locator(".nbapp-widget-failed").count() == 0
     assert not page_log.console_errors, page_log.console_errors
@@ -237,7 +227,7 @@ def test_gridspec_and_app_layout_place_their_children(
 ) -> None:
     app = serve(notebook([LAYOUTS]))
     open_dashboard(page, app.url)
-    page.locator(".a-footer").wait_for(timeout=_WIDGET_TIMEOUT_MS)
+    page.locator(".a-footer").wait_for(timeout=WIDGET_TIMEOUT_MS)
 
     def box(name: str) -> dict[str, float]:
         found = page.locator(f".{name}").bounding_box()
@@ -280,8 +270,8 @@ def test_file_upload_sends_the_file_bytes_to_the_kernel(
     app = serve(notebook([UPLOAD]))
     open_dashboard(page, app.url)
     # The widget's <input type=file> is not in the document; its button opens the chooser.
-    with page.expect_file_chooser(timeout=_WIDGET_TIMEOUT_MS) as chooser:
-        page.click(".up", timeout=_WIDGET_TIMEOUT_MS)
+    with page.expect_file_chooser(timeout=WIDGET_TIMEOUT_MS) as chooser:
+        page.click(".up", timeout=WIDGET_TIMEOUT_MS)
     chooser.value.set_files(
         files=[{"name": "data.bin", "mimeType": "application/octet-stream", "buffer": payload}]
     )
