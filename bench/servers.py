@@ -121,10 +121,14 @@ def start_process(
     server = Server(tool, proc, started)
     found = threading.Event()
     threading.Thread(target=_read_lines, args=(server, pattern, found), daemon=True).start()
-    if not found.wait(timeout):
+    deadline = time.monotonic() + timeout
+    while not found.wait(0.1):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            break
+    if not found.is_set():
         server.stop()
         tail = "\n".join(server.log[-10:])
-        raise RuntimeError(f"{tool} did not print its URL within {timeout:g} s:\n{tail}")
+        raise RuntimeError(f"{tool} did not print its URL (exit code {proc.returncode}):\n{tail}")
     return server
 
 

@@ -39,7 +39,17 @@ def available() -> bool:
 def _xvfb() -> tuple[subprocess.Popen[bytes], str]:
     read_end, write_end = os.pipe()
     proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "1280x800x24"],
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_end),
+            "-noreset",
+            "-nolisten",
+            "tcp",
+            "-screen",
+            "0",
+            "1280x800x24",
+        ],
         pass_fds=(write_end,),
         stderr=subprocess.DEVNULL,
     )
@@ -92,6 +102,9 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
     env.pop("WAYLAND_DISPLAY", None)
     try:
         for _ in range(reps):
+            if xvfb.poll() is not None:
+                runs.append(WindowRun(None, None, f"Xvfb exited with {xvfb.returncode}"))
+                continue
             server = None
             try:
                 argv = [str(nbapp), "run", str(notebook)]
