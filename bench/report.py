@@ -102,9 +102,9 @@ def _trip_table(results: Results, cases: list[Case]) -> list[str]:
 def _trip_row(results: Results, case: str, label: str) -> str:
     ours = summarize(results.trips.get((case, label, "nbapp"), []))
     theirs = summarize(results.trips.get((case, label, "voila"), []))
-    count = ours.count if ours else 0
+    counts = f"nbapp {ours.count if ours else 0}, Voilà {theirs.count if theirs else 0} moves"
     return (
-        f"| {case} | {label} ({count} moves) | {_cell(ours, 1, p95=True)} "
+        f"| {case} | {label} ({counts}) | {_cell(ours, 1, p95=True)} "
         f"| {_cell(theirs, 1, p95=True)} | {_ratio(ours, theirs)} |"
     )
 
