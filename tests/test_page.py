@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 from conftest import PageLog
-from support import Md, wait_for, wait_state
+from support import Md, read_events, state_is, wait_for, wait_state
 
 TINY_PNG = base64.b64encode(
     bytes.fromhex(
@@ -217,3 +217,21 @@ def test_huge_output_is_truncated_and_the_server_stays_responsive(
     assert "output truncated" in text
     assert "next cell ran" in text
     assert len(page.content()) < 12 * 2**20
+
+
+def test_done_page_has_its_cells_when_it_says_done(serve, notebook, page: Page) -> None:
+    """A page opened after the notebook finished must not say done before the event stream
+    has put the cells in it (automation reads the cells as soon as it sees done)."""
+    app = serve(notebook([f"print('cell {i}')" for i in range(30)]))
+    read_events(app, state_is("done"))
+    page.add_init_script(
+        """document.addEventListener("DOMContentLoaded", () => {
+            window.atLoad = [document.body.dataset.nbappState,
+                             document.querySelectorAll("#nbapp-cells .jp-Cell").length];
+        });"""
+    )
+    page.goto(app.url)
+    wait_state(page, "done")
+    state, cells = page.evaluate("window.atLoad")
+    assert state != "done" or cells == 30, (state, cells)
+    assert page.locator("#nbapp-cells .jp-Cell").count() == 30

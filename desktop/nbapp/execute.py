@@ -20,6 +20,7 @@ from nbapp.kernel import PrivateKernel
 log = logging.getLogger(__name__)
 
 _KERNEL_READY_SECONDS = 60.0
+_IOPUB_DRAIN_SECONDS = 120
 
 
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
@@ -103,6 +104,11 @@ class CellRunner:
             interrupt_on_timeout=False,
             allow_errors=False,
             record_timing=False,
+            # Once the kernel has replied, its outputs are already queued: wait for them as
+            # long as it takes. nbclient's default (4 s, then carry on without them) dropped
+            # the output of a cell that made a thousand widgets on a loaded machine.
+            iopub_timeout=_IOPUB_DRAIN_SECONDS,
+            raise_on_iopub_timeout=True,
             max_output_bytes=max_output_bytes,
         )
 

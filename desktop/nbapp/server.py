@@ -124,7 +124,9 @@ class PageHandler(Guarded):
             "page.html",
             title=self.dashboard.notebook.title,
             kernel_id=kernel.kernel_id if kernel else "",
-            state=self.dashboard.status.state.value,
+            # Never "done" before the event stream has filled the page: automation that waits
+            # for done must find the cells there. The stream's replay sets the real state.
+            state=State.RUNNING.value,
             version=__version__,
             theme=self.ctx.theme,
         )
