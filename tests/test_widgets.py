@@ -278,3 +278,28 @@ def test_file_upload_sends_the_file_bytes_to_the_kernel(
     digest = hashlib.sha256(payload).hexdigest()
     text_becomes(page, ".got", f"data.bin {len(payload)} {digest}")
     assert not page_log.console_errors, page_log.console_errors
+
+
+def test_a_cell_that_opens_thousands_of_comms_loses_nothing(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    """1600 buttons open ~4840 comms in one cell, past ZeroMQ's default 1000-message queue:
+    the run must still see the cell's output and idle, and the page every model."""
+    app = serve(
+        notebook(
+            [
+                "import ipywidgets as w\n"
+                "rows = [w.HBox([w.Button(description=f'{i}-{j}') for j in range(40)]) for i in range(40)]\n"
+                "print('made', sum(len(r.children) for r in rows))\n"
+                "box = w.VBox(rows); box.add_class('many'); box",
+                "print('after')",
+            ]
+        )
+    )
+    open_dashboard(page, app.url)
+    assert "made 1600" in page.inner_text("#nbapp-cells")
+    assert "after" in page.inner_text("#nbapp-cells")
+    page.wait_for_function(
+        "document.querySelectorAll('.many .widget-button').length === 1600", timeout=60_000
+    )
+    assert not page_log.console_errors, page_log.console_errors

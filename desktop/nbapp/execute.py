@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 
 import nbformat
+import zmq
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -116,6 +117,7 @@ class CellRunner:
         """Open a client on the kernel and wait until it answers (nbclient's own setup would
         install signal handlers that shut the kernel down, so it is not used)."""
         kc = self._kernel.manager.client()
+        kc.context.setsockopt(zmq.RCVHWM, 0)  # never drop iopub messages (see kernel.py)
         kc.start_channels()
         try:
             await kc.wait_for_ready(timeout=_KERNEL_READY_SECONDS)

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import zmq
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
@@ -107,6 +108,10 @@ class PrivateKernel:
             ip=str(runtime / "kernel"),
             shutdown_wait_time=_SHUTDOWN_WAIT_SECONDS,
         )
+        # The page's bridge subscribes to iopub through this context. ZeroMQ drops messages
+        # past 1000 queued for a subscriber that falls behind, and one cell can send more
+        # (a grid of 400 buttons opens 1242 comms): no limit on our receiving side.
+        manager.context.setsockopt(zmq.RCVHWM, 0)
         self._manager = manager
         try:
             await manager.start_kernel(
