@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 RUNTIME_DIR_ENV = "NBAPP_RUNTIME_DIR"
 PARENT_PID_ENV = "NBAPP_PARENT_PID"
@@ -53,9 +54,18 @@ def start_watchdog() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     start_watchdog()
-    from ipykernel.kernelapp import launch_new_instance
+    import zmq
+    from ipykernel.kernelapp import IPKernelApp
 
-    launch_new_instance(argv)
+    class KernelApp(IPKernelApp):
+        def init_iopub(self, context: zmq.Context[Any]) -> None:
+            # ZeroMQ drops what a subscriber has not taken once 1000 messages are queued; one
+            # cell can send more (a grid of buttons opens thousands of comms) before nbapp,
+            # on a busy machine, reads them. Queue without limit instead (nbapp does too).
+            context.setsockopt(zmq.SNDHWM, 0)
+            super().init_iopub(context)  # type: ignore[no-untyped-call]
+
+    KernelApp.launch_instance(argv)
 
 
 if __name__ == "__main__":
