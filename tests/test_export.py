@@ -99,6 +99,8 @@ def test_exported_page_opens_from_disk_with_widgets_and_no_request(
     assert background != "rgb(255, 255, 255)"  # --theme dark was kept
 
     assert requests == [target.as_uri()], requests  # the file itself, and nothing else
+    # And it could not fetch anything even if a library tried: its own policy forbids it.
+    assert "default-src 'none'" in html
 
 
 def test_plotly_figure_is_drawn_in_the_exported_page(
