@@ -153,6 +153,11 @@ def start_nbapp(
         text=True,
         env=env,
     )
+    return wait_serving(proc, timeout)
+
+
+def wait_serving(proc: subprocess.Popen[str], timeout: float = 60) -> Running:
+    """Wait for a started nbapp's serving line; kill it and fail if none comes."""
     stderr_lines: list[str] = []
     assert proc.stderr is not None and proc.stdout is not None
     stderr_reader = threading.Thread(target=_drain, args=(proc.stderr, stderr_lines), daemon=True)

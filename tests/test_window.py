@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +24,13 @@ from Xlib.xobject.drawable import Window as XWindow
 
 from support import (
     NBAPP,
-    SERVING,
     Md,
     Running,
     kernel_runtime_dir,
     read_events,
     state_is,
     wait_for,
+    wait_serving,
     write_notebook,
 )
 
@@ -184,36 +183,13 @@ def open_window(xvfb: str, window_env: dict[str, str]) -> Iterator[Callable[...,
             text=True,
             env=env,
         )
-        running = _wait_serving(proc)
+        running = wait_serving(proc, START_TIMEOUT)
         started.append(running)
         return Windowed(running, xvfb, env)
 
     yield start
     for running in started:
         running.close()
-
-
-def _wait_serving(proc: subprocess.Popen[str]) -> Running:
-    assert proc.stdout is not None and proc.stderr is not None
-    stderr_lines: list[str] = []
-    stderr_reader = threading.Thread(
-        target=lambda: stderr_lines.extend(proc.stderr),
-        daemon=True,  # type: ignore[arg-type]
-    )
-    stderr_reader.start()
-    box: list[str] = []
-    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
-    reader.start()
-    reader.join(START_TIMEOUT)
-    line = box[0].rstrip("\n") if box else ""
-    match = SERVING.match(line)
-    if not match:
-        proc.kill()
-        proc.wait()
-        raise AssertionError(f"no serving line; got {line!r}; stderr: {''.join(stderr_lines)}")
-    return Running(
-        proc, match["url"], int(match["port"]), match["token"], stderr_lines, stderr_reader
-    )
 
 
 def _assert_clean_exit(app: Windowed, kernels: list[psutil.Process], runtime: Path) -> None:
@@ -458,7 +434,7 @@ def test_no_display_falls_back_to_serving(tmp_path: Path, window_env: dict[str, 
         text=True,
         env=env,
     )
-    running = _wait_serving(proc)
+    running = wait_serving(proc, START_TIMEOUT)
     try:
         read_events(running, state_is("done"))
         assert running.stop() == 0
