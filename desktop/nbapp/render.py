@@ -55,7 +55,14 @@ class CellRenderer:
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
-            config=Config({"NbConvertBase": {"display_data_priority": _DISPLAY_PRIORITY}}),
+            config=Config(
+                {
+                    "NbConvertBase": {"display_data_priority": _DISPLAY_PRIORITY},
+                    # One print can reach the kernel's stdout in several flushes; shown as
+                    # separate outputs they would break one line in two.
+                    "CoalesceStreamsPreprocessor": {"enabled": True},
+                }
+            ),
         )
         # nbconvert warns about images without alt text on every plot; that is the
         # notebook author's business, not something to print at the app's user.
