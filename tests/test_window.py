@@ -136,7 +136,9 @@ class Windowed:
                 window=target, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
             )
             target.send_event(event, event_mask=X.NoEventMask)
-            conn.flush()
+            # A round trip, not just a flush: closing the connection right after a flush lost
+            # the message now and then on a loaded machine (CI), and the window never closed.
+            conn.sync()
         finally:
             conn.close()
 
