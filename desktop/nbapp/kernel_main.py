@@ -44,16 +44,19 @@ def _watch_parent(parent_pid: int) -> None:
             _clean_up_and_exit()
 
 
-def start_watchdog() -> None:
+def start_watchdog() -> bool:
+    """Watch nbapp if it said who it is; whether the watchdog runs."""
     parent = os.environ.get(PARENT_PID_ENV)
-    if parent and parent.isdigit():
-        threading.Thread(
-            target=_watch_parent, args=(int(parent),), name="nbapp-watchdog", daemon=True
-        ).start()
+    if not (parent and parent.isdigit()) or sys.platform == "win32":
+        return False
+    threading.Thread(
+        target=_watch_parent, args=(int(parent),), name="nbapp-watchdog", daemon=True
+    ).start()
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:
-    start_watchdog()
+    watched = start_watchdog()
     import zmq
     from ipykernel.kernelapp import IPKernelApp
 
@@ -64,6 +67,13 @@ def main(argv: list[str] | None = None) -> None:
             # on a busy machine, reads them. Queue without limit instead (nbapp does too).
             context.setsockopt(zmq.SNDHWM, 0)
             super().init_iopub(context)  # type: ignore[no-untyped-call]
+
+        def init_poller(self) -> None:
+            # With the watchdog on, ipykernel's own parent poller would race it and, winning,
+            # exit alone and leave the cells' children running. Without it (Windows, or a
+            # kernel with no nbapp parent to watch) the poller is what ends an orphan.
+            if not watched:
+                super().init_poller()  # type: ignore[no-untyped-call]
 
     KernelApp.launch_instance(argv)
 
