@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import signal
 import socket
 from collections.abc import Callable
 
 from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 
 from nbapp.dashboard import Dashboard
-from nbapp.errors import PortInUseError, UsageError
+from nbapp.early_kernel import EarlyKernel
+from nbapp.loopback import bind_loopback
 from nbapp.notebook import Notebook
 from nbapp.security import Guard
 from nbapp.server import make_app
@@ -22,25 +21,21 @@ from nbapp.settings import RunSettings
 log = logging.getLogger(__name__)
 
 
-def bind_loopback(port: int) -> list[socket.socket]:
-    """Bind 127.0.0.1 only and keep the socket (no pick-close-rebind race for port 0)."""
-    try:
-        return bind_sockets(port, address="127.0.0.1", family=socket.AF_INET)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise PortInUseError(port) from exc
-        if exc.errno == errno.EACCES:
-            raise UsageError(f"no permission to listen on port {port}") from exc
-        raise
-
-
 class App:
     """Owns the server, the dashboard and the kernel; ``stop()`` may be called from any thread."""
 
-    def __init__(self, notebook: Notebook, settings: RunSettings) -> None:
+    def __init__(
+        self,
+        notebook: Notebook,
+        settings: RunSettings,
+        *,
+        sockets: list[socket.socket] | None = None,
+        early_kernel: EarlyKernel | None = None,
+    ) -> None:
         self.notebook = notebook
         self.settings = settings
-        self._sockets = bind_loopback(settings.port)
+        self._sockets = sockets if sockets is not None else bind_loopback(settings.port)
+        self._early_kernel = early_kernel
         self.guard = Guard(port=self._sockets[0].getsockname()[1])
         self._stop = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -56,7 +51,7 @@ class App:
     async def serve(self, on_ready: Callable[[App], None]) -> None:
         """Serve until ``stop()``; then server, pages, kernel go down in that order."""
         self._loop = asyncio.get_running_loop()
-        dashboard = Dashboard(self.notebook, self.settings)
+        dashboard = Dashboard(self.notebook, self.settings, early_kernel=self._early_kernel)
         self.dashboard = dashboard
         server = HTTPServer(
             make_app(

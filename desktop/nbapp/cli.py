@@ -14,6 +14,9 @@ from nbapp.errors import NbappError, UsageError
 from nbapp.settings import DEFAULT_CELL_TIMEOUT, THEMES, RunSettings, merged_setting
 
 if TYPE_CHECKING:
+    import socket
+
+    from nbapp.early_kernel import EarlyKernel
     from nbapp.notebook import Notebook
 
 log = logging.getLogger("nbapp")
@@ -172,13 +175,36 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from nbapp.app import App, run_headless
+    from nbapp.early_kernel import launch_early
+    from nbapp.loopback import bind_loopback
     from nbapp.notebook import load_notebook
 
+    # Every check that can fail on bad input comes before the kernel starts.
     notebook = load_notebook(Path(args.notebook))
     settings = _settings(args, notebook)
-    gui = _window_backend(settings)  # before App: a missing backend must not start a kernel
-    app = App(notebook, settings)
+    gui = _window_backend(settings)
+    sockets = bind_loopback(settings.port)
+    # The kernel boots while the server's modules load (see early_kernel).
+    early = launch_early(notebook.folder, settings.query_string) if notebook.needs_kernel else None
+    try:
+        return _serve(args, notebook, settings, gui, sockets=sockets, early=early)
+    finally:
+        if early is not None:
+            early.discard()  # only if the app never took it over (it failed first)
+
+
+def _serve(
+    args: argparse.Namespace,
+    notebook: Notebook,
+    settings: RunSettings,
+    gui: str | None,
+    *,
+    sockets: list[socket.socket],
+    early: EarlyKernel | None,
+) -> int:
+    from nbapp.app import App, run_headless
+
+    app = App(notebook, settings, sockets=sockets, early_kernel=early)
 
     def announce(ready: App) -> None:
         label = getattr(args, "label", None) or args.notebook

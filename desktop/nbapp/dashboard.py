@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
+from nbapp.early_kernel import EarlyKernel
 from nbapp.errors import KernelError
 from nbapp.execute import CellResult, CellRunner, Outcome
 from nbapp.kernel import PrivateKernel
@@ -50,12 +51,20 @@ class Status:
 
 
 class Dashboard:
-    def __init__(self, notebook: Notebook, settings: RunSettings) -> None:
+    def __init__(
+        self,
+        notebook: Notebook,
+        settings: RunSettings,
+        *,
+        early_kernel: EarlyKernel | None = None,
+    ) -> None:
         self.notebook = notebook
         self._settings = settings
         self._renderer = CellRenderer(show_tracebacks=settings.show_tracebacks)
         self.kernel: PrivateKernel | None = (
-            PrivateKernel(cwd=notebook.folder, query_string=settings.query_string)
+            PrivateKernel(
+                cwd=notebook.folder, query_string=settings.query_string, early=early_kernel
+            )
             if notebook.needs_kernel
             else None
         )

@@ -8,8 +8,6 @@ import logging
 import os
 import shutil
 import signal
-import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,23 +16,18 @@ import zmq
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
+from nbapp.early_kernel import (
+    CONNECTION_FILE,
+    EarlyKernel,
+    isolated_env,
+    kernel_argv,
+    new_runtime_dir,
+)
 from nbapp.errors import KernelError
-from nbapp.kernel_main import PARENT_PID_ENV, RUNTIME_DIR_ENV
-from nbapp.library_assets import kernel_env_defaults
 
 log = logging.getLogger(__name__)
 
-FROZEN_KERNEL_FLAG = "--nbapp-kernel"
 _SHUTDOWN_WAIT_SECONDS = 3.0
-
-
-def kernel_argv() -> list[str]:
-    """The command that starts our kernel; never the user's ``python3`` kernelspec."""
-    if getattr(sys, "frozen", False):
-        head = [sys.executable, FROZEN_KERNEL_FLAG]
-    else:
-        head = [sys.executable, "-m", "nbapp.kernel_main"]
-    return [*head, "-f", "{connection_file}", "--HistoryManager.enabled=False"]
 
 
 class _PrivateSpecManager(KernelSpecManager):
@@ -46,33 +39,45 @@ class _PrivateSpecManager(KernelSpecManager):
         )
 
 
-def isolated_env(runtime_dir: Path, query_string: str) -> dict[str, str]:
-    """The kernel's environment: the user's, minus any Jupyter/IPython config or startup files."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"PYTHONSTARTUP", "JUPYTER_CONFIG_PATH", "IPYTHONDIR", "JUPYTER_CONFIG_DIR"}
-    }
-    for key, value in kernel_env_defaults().items():
-        env.setdefault(key, value)
-    env.update(
-        JUPYTER_RUNTIME_DIR=str(runtime_dir),
-        JUPYTER_CONFIG_DIR=str(runtime_dir / "config"),
-        JUPYTER_NO_CONFIG="1",
-        IPYTHONDIR=str(runtime_dir / "ipython"),
-        QUERY_STRING=query_string,
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-        **{RUNTIME_DIR_ENV: str(runtime_dir), PARENT_PID_ENV: str(os.getpid())},
-    )
-    return env
+class _AdoptingKernelManager(AsyncKernelManager):
+    """jupyter_client's manager, able to take over a kernel started early (``EarlyKernel``)."""
+
+    _early: EarlyKernel | None = None
+
+    def adopt(self, early: EarlyKernel) -> None:
+        """The next start takes over ``early`` instead of launching a process."""
+        self.load_connection_file(str(early.connection_file))
+        self._early = early
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        if self._early is not None:
+            return  # the early kernel may be reading it right now: never rewrite it under it
+        super().write_connection_file(**kwargs)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        early = self._early
+        if early is None:  # the ordinary launch, and every restart
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        self._early = None
+        provisioner: Any = self.provisioner  # a LocalProvisioner: what its launch_kernel sets
+        provisioner.process = early.process
+        provisioner.pid = early.process.pid
+        provisioner.pgid = early.process.pid  # started in a session of its own
+        provisioner.cwd = kw.get("cwd")
+        early.adopted = True
+        self._reconcile_connection_info(provisioner.connection_info)
 
 
 class PrivateKernel:
     """Owns the kernel process and its private runtime directory (connection file, ipc sockets)."""
 
-    def __init__(self, *, cwd: Path, query_string: str = "") -> None:
+    def __init__(
+        self, *, cwd: Path, query_string: str = "", early: EarlyKernel | None = None
+    ) -> None:
         self._cwd = cwd
         self._query_string = query_string
+        self._early = early  # started before the server's imports; adopted by start()
         self._runtime_dir: Path | None = None
         self._manager: AsyncKernelManager | None = None
         self._closed = False
@@ -96,14 +101,14 @@ class PrivateKernel:
     async def start(self) -> None:
         if self._closed:
             raise RuntimeError("Cannot restart a kernel once it has been shut down.")
-        runtime = Path(tempfile.mkdtemp(prefix="nbapp-"))
-        runtime.chmod(0o700)
+        early, self._early = self._early, None
+        runtime = early.runtime_dir if early is not None else new_runtime_dir()
         self._runtime_dir = runtime
-        manager = AsyncKernelManager(
+        manager = _AdoptingKernelManager(
             kernel_name="python3",
             kernel_id=self.kernel_id,
             kernel_spec_manager=_PrivateSpecManager(),
-            connection_file=str(runtime / "kernel.json"),
+            connection_file=str(runtime / CONNECTION_FILE),
             transport="ipc",
             ip=str(runtime / "kernel"),
             shutdown_wait_time=_SHUTDOWN_WAIT_SECONDS,
@@ -112,6 +117,8 @@ class PrivateKernel:
         # past 1000 queued for a subscriber that falls behind, and one cell can send more
         # (a grid of 400 buttons opens 1242 comms): no limit on our receiving side.
         manager.context.setsockopt(zmq.RCVHWM, 0)
+        if early is not None:
+            manager.adopt(early)
         self._manager = manager
         try:
             await manager.start_kernel(
@@ -151,6 +158,8 @@ class PrivateKernel:
         if self._closed:
             return
         self._closed = True
+        if self._early is not None:  # closed before it was ever started
+            self._early.discard()
         manager, group = self._manager, self._process_group()
         try:
             if manager is not None and manager.has_kernel and now:

@@ -23,8 +23,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
+from nbapp.early_kernel import isolated_env
 from nbapp.errors import NbappError, NotebookError
-from nbapp.kernel import isolated_env
 from nbapp.notebook import Notebook
 
 # Front-end modules built into the page's widget bundle; nothing to collect for them.
