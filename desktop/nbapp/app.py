@@ -12,7 +12,6 @@ from tornado.httpserver import HTTPServer
 
 from nbapp.dashboard import Dashboard
 from nbapp.early_kernel import EarlyKernel
-from nbapp.loopback import bind_loopback
 from nbapp.notebook import Notebook
 from nbapp.security import Guard
 from nbapp.server import make_app
@@ -28,13 +27,14 @@ class App:
         self,
         notebook: Notebook,
         settings: RunSettings,
+        sockets: list[socket.socket],
         *,
-        sockets: list[socket.socket] | None = None,
         early_kernel: EarlyKernel | None = None,
     ) -> None:
+        """``sockets``: what ``loopback.bind_loopback`` bound, before the kernel started."""
         self.notebook = notebook
         self.settings = settings
-        self._sockets = sockets if sockets is not None else bind_loopback(settings.port)
+        self._sockets = sockets
         self._early_kernel = early_kernel
         self.guard = Guard(port=self._sockets[0].getsockname()[1])
         self._stop = asyncio.Event()

@@ -204,7 +204,7 @@ def _serve(
 ) -> int:
     from nbapp.app import App, run_headless
 
-    app = App(notebook, settings, sockets=sockets, early_kernel=early)
+    app = App(notebook, settings, sockets, early_kernel=early)
 
     def announce(ready: App) -> None:
         label = getattr(args, "label", None) or args.notebook

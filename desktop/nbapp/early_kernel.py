@@ -2,7 +2,8 @@
 
 `nbapp run` spends about half a second importing its server stack (tornado, nbconvert,
 jupyter_client); the kernel needs about as long to import ipykernel. Started first, the kernel
-boots while those imports run, which takes that half second off the time to the first output.
+boots while those imports run: its process starts about 0.4 s sooner (0.17 s after nbapp's
+own start instead of 0.60 s, trivial notebook).
 The process is then adopted by jupyter_client's manager (``PrivateKernel``), which owns it from
 there (interrupt, restart, shutdown) as if it had launched it. The command, environment and
 connection file are the ones ``PrivateKernel`` itself would use.
@@ -117,7 +118,9 @@ def launch_early(cwd: Path, query_string: str) -> EarlyKernel | None:
     try:
         connection_file = _write_connection_file(runtime)
         env = isolated_env(runtime, query_string)
-        env["JPY_PARENT_PID"] = str(os.getpid())  # ipykernel's own parent poller
+        # As jupyter_client's launcher sets it. Without it ipykernel assumes a terminal started
+        # it and prints a Ctrl-C notice on the stdout it shares with us (the serving line's).
+        env["JPY_PARENT_PID"] = str(os.getpid())
         process = subprocess.Popen(
             kernel_argv(str(connection_file)),
             stdin=subprocess.PIPE,

@@ -22,12 +22,6 @@ PARENT_PID_ENV = "NBAPP_PARENT_PID"
 _POLL_SECONDS = 0.5
 
 
-def _parent_is_gone(parent_pid: int) -> bool:
-    if sys.platform == "win32":
-        return False  # ipykernel's ParentPollerWindows handles this via JPY_PARENT_PID.
-    return os.getppid() != parent_pid
-
-
 def _clean_up_and_exit() -> None:
     runtime = os.environ.get(RUNTIME_DIR_ENV, "")
     if runtime and Path(runtime).name.startswith("nbapp-"):
@@ -40,12 +34,16 @@ def _clean_up_and_exit() -> None:
 def _watch_parent(parent_pid: int) -> None:
     while True:
         time.sleep(_POLL_SECONDS)
-        if _parent_is_gone(parent_pid):
+        if os.getppid() != parent_pid:
             _clean_up_and_exit()
 
 
 def start_watchdog() -> bool:
-    """Watch nbapp if it said who it is; whether the watchdog runs."""
+    """Watch nbapp if it said who it is; whether the watchdog runs.
+
+    Not on Windows: a parent's pid is not observable there the same way, and ipykernel's
+    ParentPollerWindows watches the handle jupyter_client passes in JPY_PARENT_PID.
+    """
     parent = os.environ.get(PARENT_PID_ENV)
     if not (parent and parent.isdigit()) or sys.platform == "win32":
         return False
