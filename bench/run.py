@@ -21,6 +21,9 @@ TOOLS = ("nbapp", "voila")
 TRIP_MODES = (("isolated", 250.0), ("back to back", 0.0))
 
 
+STALLED = "not done in time"  # the page loaded but the tool never finished the notebook
+
+
 @dataclass(frozen=True)
 class Sample:
     """One start of one tool on one notebook."""
@@ -74,7 +77,7 @@ def run_once(browser: Browser, plan: Plan, case: Case, tool: str, results: Resul
         load = wait_loaded(page, server.started, plan.timeout_s)
         ready_s = server.ready - server.started
         if load.done_s is None:
-            return Sample(load.first_s, None, load.views, None, "not done in time", ready_s)
+            return Sample(load.first_s, None, load.views, None, STALLED, ready_s)
         for label, spec in case.round_trips:
             for mode, pause_ms in TRIP_MODES:
                 timings = round_trips(page, spec, plan.moves, pause_ms=pause_ms)
