@@ -114,9 +114,15 @@ class Running:
         return self.proc.wait(timeout)
 
     def close(self) -> None:
-        """Kill the app if it still runs and release its pipes."""
+        """Stop the app if it still runs (as a user would, SIGTERM; SIGKILL if that fails) and
+        release its pipes. A plain SIGKILL left the runtime directory of an app whose kernel
+        had already died in /tmp: nothing is left to remove it."""
         if self.proc.poll() is None:
-            self.proc.kill()
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
         self.proc.wait(10)
         if self.stderr_reader is not None:
             self.stderr_reader.join(10)  # EOF once the app (and the kernel holding stderr) is gone
