@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
 
 from support import (
     descendants,
@@ -68,3 +72,51 @@ def test_stopping_while_a_cell_runs_is_clean(serve, tmp_path: Path) -> None:
     kernel = wait_for(app.kernels, 30, "the kernel to start")[0]
     assert app.stop() == 0
     wait_for(lambda: gone([kernel]), 10, "the kernel to exit")
+
+
+_PROBED_KERNEL = """
+import sys, threading, time
+import ipykernel.iostream, ipykernel.kernelbase
+from nbapp.kernel_main import main
+
+shutdown_request = ipykernel.kernelbase.Kernel.shutdown_request
+async def late_control_thread(self, *args):
+    await shutdown_request(self, *args)
+    time.sleep(0.5)  # the control thread has not yet flushed stdout/stderr after the handler
+
+stop_iopub = ipykernel.iostream.IOPubThread.stop
+def reporting_stop(self):
+    running = any(t.name == "Control" and t.is_alive() for t in threading.enumerate())
+    print("control thread running when IOPub stops:", running, file=sys.__stderr__, flush=True)
+    stop_iopub(self)
+
+ipykernel.kernelbase.Kernel.shutdown_request = late_control_thread
+ipykernel.iostream.IOPubThread.stop = reporting_stop
+main(sys.argv[1:])
+"""
+
+
+def test_kernel_lets_its_control_thread_finish_before_closing_iopub(tmp_path: Path) -> None:
+    """After a shutdown request ipykernel's control thread still flushes through the IOPub
+    thread; stopping IOPub under it printed a ZMQError traceback on nbapp's stderr (seen twice:
+    in CI and in a fresh-clone run). The control thread is slowed here so the order is certain."""
+    connection_file, _ = write_connection_file(str(tmp_path / "kernel.json"))
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", _PROBED_KERNEL, "-f", connection_file],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    client = BlockingKernelClient(connection_file=connection_file)
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.shutdown()
+        _, stderr = kernel.communicate(timeout=60)
+    finally:
+        client.stop_channels()
+        kernel.kill()
+    reports = [line for line in stderr.splitlines() if "when IOPub stops" in line]
+    assert reports and all(line.endswith("False") for line in reports), stderr
+    assert "Traceback" not in stderr and kernel.returncode == 0, stderr

@@ -20,6 +20,7 @@ from typing import Any
 RUNTIME_DIR_ENV = "NBAPP_RUNTIME_DIR"
 PARENT_PID_ENV = "NBAPP_PARENT_PID"
 _POLL_SECONDS = 0.5
+_THREAD_JOIN_SECONDS = 5.0
 
 
 def _clean_up_and_exit() -> None:
@@ -72,6 +73,17 @@ def main(argv: list[str] | None = None) -> None:
             # kernel with no nbapp parent to watch) the poller is what ends an orphan.
             if not watched:
                 super().init_poller()  # type: ignore[no-untyped-call]
+
+        def start(self) -> None:
+            super().start()  # type: ignore[no-untyped-call]
+            # A shutdown_request stops this (main) loop from the control thread, which then
+            # still flushes stdout/stderr through the IOPub thread. Exiting at once let the
+            # IOPub thread be stopped under that flush, and ipykernel printed a ZMQError
+            # traceback on the stderr nbapp shares with the user. Let those threads finish.
+            for thread in (self.control_thread, self.shell_channel_thread):
+                if thread is not None and thread.is_alive():
+                    thread.stop()
+                    thread.join(_THREAD_JOIN_SECONDS)
 
     KernelApp.launch_instance(argv)
 
