@@ -184,6 +184,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args, notebook)
     gui = _window_backend(settings)
     sockets = bind_loopback(settings.port)
+    if gui is not None:
+        _log_windowed(settings)  # before the kernel starts: it inherits the log file as stderr
     # The kernel boots while the server's modules load (see early_kernel).
     early = launch_early(notebook.folder, settings.query_string) if notebook.needs_kernel else None
     try:
@@ -213,15 +215,20 @@ def _serve(
     if gui is None:
         run_headless(app, announce)
         return 0
-    from nbapp.logs import log_to_file, route_native_stderr
     from nbapp.window import run_in_window
+
+    run_in_window(app, announce, gui)
+    return 0
+
+
+def _log_windowed(settings: RunSettings) -> None:
+    """A windowed app has no console: logs, native code's and the kernel's output go to a file."""
+    from nbapp.logs import log_to_file, route_native_stderr
 
     log_file = log_to_file(settings.debug)
     log.info("nbapp %s: %s in a window; log file %s", __version__, settings.notebook, log_file)
-    if not settings.debug:  # --debug prints the GUI toolkit's own messages too
+    if not settings.debug:  # --debug prints the GUI toolkit's and the kernel's own messages too
         route_native_stderr(log_file)
-    run_in_window(app, announce, gui)
-    return 0
 
 
 def _window_backend(settings: RunSettings) -> str | None:
