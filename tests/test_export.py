@@ -132,6 +132,17 @@ def test_failing_notebook_is_not_exported(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*partial"))
 
 
+def test_notebook_with_an_invalid_output_fails_instead_of_hanging(tmp_path: Path) -> None:
+    source = (
+        "from IPython.display import publish_display_data\npublish_display_data({'text/html': 5})"
+    )
+    nb = write_notebook(tmp_path / "odd.ipynb", [source])
+    result = export(nb, "-o", str(tmp_path / "odd.html"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Cell 1 failed: NotebookValidationError" in lines[0], result.stderr
+
+
 def test_output_in_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
     nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
     result = export(nb, "-o", str(tmp_path / "no" / "such" / "page.html"))

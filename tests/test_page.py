@@ -81,6 +81,23 @@ def test_failing_cell_is_named_and_stops_the_run(serve, notebook, page: Page) ->
     assert "secret_name_1" not in page.content()  # no traceback, so no source line
 
 
+INVALID_OUTPUT = (
+    "from IPython.display import publish_display_data\n"
+    "publish_display_data({'text/html': 5, 'text/plain': 'five'})"  # html that is not text
+)
+
+
+def test_output_nbformat_rejects_fails_the_cell_instead_of_hanging(
+    serve, notebook, page: Page
+) -> None:
+    app = serve(notebook([INVALID_OUTPUT, "print('after')"]))
+    page.goto(app.url)
+    wait_state(page, "error", timeout=30)
+    assert "Cell 1 failed: NotebookValidationError" in page.locator(".nbapp-bar").inner_text()
+    assert page.locator(".nbapp-restart").is_visible()
+    assert "after" not in page.locator("#nbapp-cells").inner_text()
+
+
 def test_show_tracebacks_shows_the_traceback(serve, notebook, page: Page) -> None:
     nb = notebook(["def boom():\n    raise ValueError('bad value')", "boom()"])
     app = serve(nb, "--show-tracebacks")

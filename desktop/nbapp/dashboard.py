@@ -171,6 +171,11 @@ class Dashboard:
         except KernelError as exc:
             log.error("%s", exc.message)  # noqa: TRY400 (the message is the whole story)
             self._set_status(Status(State.DEAD, exc.message, 0, self._total))
+        except Exception as exc:
+            # A fault of nbapp's own: say so, rather than leave the page at "running" forever.
+            log.exception("the run stopped")
+            message = f"nbapp stopped on an internal error ({type(exc).__name__}); see its log."
+            self._set_status(Status(State.ERROR, message, self.status.cell, self._total))
         finally:
             if runner is not None:
                 runner.close()

@@ -156,4 +156,10 @@ class CellRunner:
             return CellResult(index, cell, Outcome.DEAD)
         except CellExecutionError as exc:
             return CellResult(index, cell, Outcome.ERROR, exc.ename, exc.evalue)
+        except Exception as exc:
+            # nbclient failing on what the kernel sent, e.g. a display_data whose text/html is
+            # not text (nbformat rejects it): the cell failed; the page must not wait forever.
+            # The status names the cell and the error; the details are for --debug.
+            log.debug("cell %d: nbclient could not take its output", index + 1, exc_info=True)
+            return CellResult(index, cell, Outcome.ERROR, type(exc).__name__, str(exc))
         return CellResult(index, cell, Outcome.OK)
