@@ -20,6 +20,7 @@ from typing import Any
 
 import zmq.asyncio
 
+from nbapp.channels import wait_readable
 from nbapp.kernel import PrivateKernel
 from nbapp.protocol import MalformedMessage, Message, decode, encode
 
@@ -90,6 +91,7 @@ class KernelBridge:
     # --- kernel -> page -------------------------------------------------------------------
     async def _pump(self, socket: zmq.asyncio.Socket, channel: str) -> None:
         while True:
+            await wait_readable(socket)  # see channels.py
             frames = await socket.recv_multipart()
             try:
                 _, parts = self._session.feed_identities(frames)

@@ -16,6 +16,7 @@ import zmq
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
+from nbapp.channels import CLIENT_CLASS
 from nbapp.early_kernel import (
     CONNECTION_FILE,
     EarlyKernel,
@@ -112,6 +113,7 @@ class PrivateKernel:
             transport="ipc",
             ip=str(runtime / "kernel"),
             shutdown_wait_time=_SHUTDOWN_WAIT_SECONDS,
+            client_class=CLIENT_CLASS,  # cells wait for replies in steps (see channels.py)
         )
         # The page's bridge subscribes to iopub through this context. ZeroMQ drops messages
         # past 1000 queued for a subscriber that falls behind, and one cell can send more

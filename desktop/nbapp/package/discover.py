@@ -23,6 +23,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
+from nbapp.channels import CLIENT_CLASS
 from nbapp.early_kernel import isolated_env
 from nbapp.errors import NbappError, NotebookError
 from nbapp.notebook import Notebook
@@ -81,6 +82,7 @@ async def _discover(notebook: Notebook, cell_timeout: float) -> Discovery:
         transport="ipc",
         ip=str(runtime / "kernel"),
         log=quiet,
+        client_class=CLIENT_CLASS,  # see nbapp.channels
     )
     client = NotebookClient(
         executed,
