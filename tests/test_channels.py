@@ -22,6 +22,8 @@ from jupyter_client.session import Session
 
 from nbapp.channels import STEP_SECONDS, SteppedChannel, wait_readable
 
+from support import run_async
+
 _WAIT = 3.0  # how long a read may wait; a lost wakeup costs all of it
 
 
@@ -69,7 +71,7 @@ def _get_msg_after_lost_wakeup(channel_class: type[AsyncZMQSocketChannel]) -> tu
             )
             return msg["header"]["msg_type"], seconds
 
-    return asyncio.run(scenario())
+    return run_async(scenario())
 
 
 def test_stepped_channel_reads_a_message_whose_wakeup_was_lost() -> None:
@@ -92,7 +94,7 @@ def test_stepped_channel_still_times_out() -> None:
                 await channel.get_msg(timeout=0.6)
             return time.monotonic() - started
 
-    assert 0.6 <= asyncio.run(scenario()) < 0.6 + STEP_SECONDS
+    assert 0.6 <= run_async(scenario()) < 0.6 + STEP_SECONDS
 
 
 def test_bridge_wait_notices_a_message_whose_wakeup_was_lost() -> None:
@@ -106,5 +108,5 @@ def test_bridge_wait_notices_a_message_whose_wakeup_was_lost() -> None:
             assert await ours.recv() == b"comm_msg"
             return seconds
 
-    seconds = asyncio.run(scenario())
+    seconds = run_async(scenario())
     assert seconds < STEP_SECONDS + 0.5, f"waited {seconds:.2f} s"
