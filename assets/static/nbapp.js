@@ -17,13 +17,37 @@
   const fill = document.querySelector(".nbapp-progress-fill");
   const restart = document.querySelector(".nbapp-restart");
 
+  // MathJax (1.2 MB) loads the first time an output or a widget label has math in it, so a
+  // page without math does not wait for it to be parsed.
+  const MATH = /\$|\\\(|\\\[|\\begin\{/;
+  const MATHJAX_SRC = "/nbapp/static/vendor/mathjax/tex-mml-chtml.js";
+  let mathJax = null;
+
+  // ipywidgets typesets labels with MathJax 2's `MathJax.Hub.Queue`; answer it with MathJax 3.
+  function hub() {
+    return { Queue(job) { if (Array.isArray(job) && job[0] === "Typeset") typeset(job[2]); } };
+  }
+  if (window.MathJax) window.MathJax.Hub = hub();
+
+  function loadMathJax() {
+    mathJax ??= new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = MATHJAX_SRC;
+      script.onload = () => {
+        window.MathJax.Hub = hub(); // the loaded MathJax replaced the configuration object
+        window.MathJax.startup.promise.then(() => resolve(window.MathJax), reject);
+      };
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+    return mathJax;
+  }
+
   function typeset(node) {
-    const mj = window.MathJax;
-    if (mj && mj.typesetPromise) {
-      mj.startup.promise.then(() => mj.typesetPromise([node])).catch((e) => console.warn(e));
-    } else {
-      window.addEventListener("load", () => typeset(node), { once: true });
-    }
+    if (!node || !MATH.test(node.textContent)) return;
+    loadMathJax()
+      .then((mj) => mj.typesetPromise([node]))
+      .catch((e) => console.warn("nbapp: math not typeset", e));
   }
 
   // innerHTML does not run scripts; outputs such as Plotly's need theirs run, in order.
