@@ -1,0 +1,74 @@
+"""What the page itself costs: navigation to first output, with the server already done.
+
+Starts ``nbapp run --no-window`` once, waits until its event stream says the notebook has
+run, then loads the page again and again in fresh headless Chromium contexts. The first output
+is the first ``.jp-OutputArea-output`` with a height, stamped in the page by a MutationObserver
+(``performance.now()``, so navigation start is 0). Kernel and server are out of the figure.
+
+    .venv/bin/python -m bench.page_side bench/notebooks/trivial.ipynb --loads 25
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from .__main__ import CHROMIUM, CHROMIUM_ARGS
+from .servers import start_nbapp
+from .window import _wait_done
+
+_STAMP = """
+window.__nbappFirstOutput = null;
+new MutationObserver((_, observer) => {
+  const output = document.querySelector(".jp-OutputArea-output");
+  if (output && output.getBoundingClientRect().height > 0) {
+    window.__nbappFirstOutput = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, { subtree: true, childList: true });
+"""
+
+
+def measure(nbapp: Path, notebook: Path, loads: int) -> list[float]:
+    server = start_nbapp(nbapp, notebook.resolve(), "")
+    try:
+        _wait_done(server.url, 120)
+        stamps = []
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                for _ in range(loads):
+                    context = browser.new_context()
+                    page = context.new_page()
+                    page.add_init_script(_STAMP)
+                    page.goto(server.url)
+                    page.wait_for_function("window.__nbappFirstOutput !== null", timeout=30_000)
+                    stamps.append(float(page.evaluate("window.__nbappFirstOutput")))
+                    context.close()
+            finally:
+                browser.close()
+        return stamps
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.page_side", description=__doc__)
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("--loads", type=int, default=25)
+    parser.add_argument("--nbapp", type=Path, default=Path(sys.prefix) / "bin" / "nbapp")
+    args = parser.parse_args(argv)
+    stamps = measure(args.nbapp, args.notebook, args.loads)
+    print(
+        f"{args.notebook.name}: page navigation to first output {statistics.median(stamps):.0f} ms"
+        f" median ({min(stamps):.0f}-{max(stamps):.0f}), {len(stamps)} loads"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
