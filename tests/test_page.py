@@ -54,6 +54,18 @@ def test_every_standard_output_type_renders(serve, notebook, page: Page, page_lo
     assert "print(" not in page.content()
 
 
+def test_page_without_math_does_not_load_mathjax(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    """MathJax (1.2 MB) is fetched only once some output has math in it."""
+    app = serve(notebook([Md("# Plain"), "print('no math here')"]))
+    page.goto(app.url)
+    wait_state(page, "done")
+    assert "no math here" in page.locator("#nbapp-cells").inner_text()
+    page.wait_for_load_state("networkidle")
+    assert not [url for url in page_log.requests if "/mathjax/" in url], page_log.requests
+
+
 def test_cells_appear_progressively(serve, notebook, page: Page) -> None:
     nb = notebook(["print('first-output')", "import time; time.sleep(4)", "print('last-output')"])
     app = serve(nb)
