@@ -13,23 +13,11 @@ from . import packaged, window
 from .cases import HERE, cases
 from .chart import draw
 from .environment import describe
+from .page import CHROMIUM, CHROMIUM_ARGS
 from .report import markdown
 from .run import STALLED, TOOLS, TRIP_MODES, Plan, Results, run
 
 REPO = HERE.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Offline, fast: names other than loopback do not resolve, so a page's CDN requests fail
-    # at once instead of waiting on the network (no request interception, which adds latency).
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -2,8 +2,8 @@
 
 Starts ``nbapp run --no-window`` once, waits until its event stream says the notebook has
 run, then loads the page again and again in fresh headless Chromium contexts. The first output
-is the first ``.jp-OutputArea-output`` with a height, stamped in the page by a MutationObserver
-(``performance.now()``, so navigation start is 0). Kernel and server are out of the figure.
+is stamped in the page as in the main benchmark (bench/page.py), here from the page's own
+navigation start. Kernel and server are out of the figure.
 
     .venv/bin/python -m bench.page_side bench/notebooks/trivial.ipynb --loads 25
 """
@@ -17,26 +17,16 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from .__main__ import CHROMIUM, CHROMIUM_ARGS
+from .page import CHROMIUM, CHROMIUM_ARGS, wait_loaded, watch
 from .servers import start_nbapp
-from .window import _wait_done
-
-_STAMP = """
-window.__nbappFirstOutput = null;
-new MutationObserver((_, observer) => {
-  const output = document.querySelector(".jp-OutputArea-output");
-  if (output && output.getBoundingClientRect().height > 0) {
-    window.__nbappFirstOutput = performance.now();
-    observer.disconnect();
-  }
-}).observe(document, { subtree: true, childList: true });
-"""
+from .window import wait_done
 
 
 def measure(nbapp: Path, notebook: Path, loads: int) -> list[float]:
+    """Milliseconds from navigation start to first output, one per load."""
     server = start_nbapp(nbapp, notebook.resolve(), "")
     try:
-        _wait_done(server.url, 120)
+        wait_done(server.url, 120)
         stamps = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -44,10 +34,13 @@ def measure(nbapp: Path, notebook: Path, loads: int) -> list[float]:
                 for _ in range(loads):
                     context = browser.new_context()
                     page = context.new_page()
-                    page.add_init_script(_STAMP)
+                    watch(page, min_views=0)
                     page.goto(server.url)
-                    page.wait_for_function("window.__nbappFirstOutput !== null", timeout=30_000)
-                    stamps.append(float(page.evaluate("window.__nbappFirstOutput")))
+                    origin = float(page.evaluate("performance.timeOrigin")) / 1000
+                    load = wait_loaded(page, origin, 30)
+                    if load.first_s is None:
+                        raise RuntimeError("no output shown within 30 s")
+                    stamps.append(load.first_s * 1000)
                     context.close()
             finally:
                 browser.close()

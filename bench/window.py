@@ -81,7 +81,7 @@ def _done_in_stream(port: int, token: str, timeout: float) -> bool:
         conn.close()
 
 
-def _wait_done(url: str, timeout: float) -> None:
+def wait_done(url: str, timeout: float) -> None:
     """The stream sometimes ends early while the window's page connects: read it again."""
     parts = urlsplit(url)
     token = parse_qs(parts.query)["token"][0]
@@ -109,7 +109,7 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
             try:
                 argv = [str(nbapp), "run", str(notebook)]
                 server = start_process("nbapp window", argv, NBAPP_SERVING, _SECONDS, env=env)
-                _wait_done(server.url, _SECONDS)
+                wait_done(server.url, _SECONDS)
                 done_s = time.time() - server.started
                 time.sleep(2)  # the window's renderer paints after the last event
                 runs.append(WindowRun(done_s, memory(server)))
