@@ -110,6 +110,13 @@ def _add_page_options(run: argparse.ArgumentParser) -> None:
         help="show only cells tagged 'app' (default: metadata.nbapp.mode, else every output)",
     )
     run.add_argument(
+        "--kernel",
+        default=None,
+        metavar="NAME",
+        help="run on this installed Jupyter kernel (default: the one the notebook names; "
+        "Python notebooks run on nbapp's own kernel)",
+    )
+    run.add_argument(
         "--show-tracebacks",
         action="store_true",
         help="show full tracebacks of failing cells in the page",
@@ -144,8 +151,21 @@ def _configure_logging(debug: bool) -> None:
 
 def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
     """The command line over ``metadata.nbapp`` over nbapp's defaults."""
+    from nbapp.kernelspecs import KernelNotFoundError, choose_kernel
+
     meta = notebook.app
     timeout = merged_setting(args.timeout, meta.timeout, DEFAULT_CELL_TIMEOUT)
+    kernel, missing = None, ""
+    if notebook.needs_kernel:
+        try:
+            kernel = choose_kernel(notebook, args.kernel)
+        except KernelNotFoundError as exc:
+            if not getattr(args, "packaged", False):
+                raise
+            # A packaged app runs on other people's machines: it opens and says what is
+            # missing, in its window, instead of vanishing with a line nobody sees.
+            log.error("%s", exc.message)  # noqa: TRY400 (the message is the whole story)
+            missing = _missing_kernel_message(exc.message)
     return RunSettings(
         notebook=notebook.path,
         port=getattr(args, "port", 0),
@@ -156,7 +176,15 @@ def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
         debug=args.debug,
         theme=merged_setting(args.theme, meta.theme, "auto"),
         only_tagged=merged_setting(args.only_tagged, meta.mode == "tagged" or None, False),
+        kernel=kernel,
+        kernel_missing=missing,
     )
+
+
+def _missing_kernel_message(detail: str) -> str:
+    """The page's words for a packaged app whose kernel this machine lacks."""
+    _, _, problem = detail.partition(": ")
+    return f"This app cannot run here: {problem or detail}. Install that kernel, then restart."
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -186,8 +214,9 @@ def _run(args: argparse.Namespace) -> int:
     sockets = bind_loopback(settings.port)
     if gui is not None:
         _log_windowed(settings)  # before the kernel starts: it inherits the log file as stderr
-    # The kernel boots while the server's modules load (see early_kernel).
-    early = launch_early(notebook.folder, settings.query_string) if notebook.needs_kernel else None
+    # nbapp's own Python kernel boots while the server's modules load (see early_kernel).
+    python = notebook.needs_kernel and settings.kernel is None and not settings.kernel_missing
+    early = launch_early(notebook.folder, settings.query_string) if python else None
     try:
         return _serve(args, notebook, settings, gui, sockets=sockets, early=early)
     finally:
@@ -274,6 +303,7 @@ def run_packaged(notebook: Path, label: str, argv: Sequence[str], prog: str) -> 
     args = parser.parse_args(argv)
     args.notebook = str(notebook)
     args.label = label
+    args.packaged = True
     _configure_logging(args.debug)
     try:
         return _run(args)

@@ -63,9 +63,12 @@ class Dashboard:
         self._renderer = CellRenderer(show_tracebacks=settings.show_tracebacks)
         self.kernel: PrivateKernel | None = (
             PrivateKernel(
-                cwd=notebook.folder, query_string=settings.query_string, early=early_kernel
+                cwd=notebook.folder,
+                query_string=settings.query_string,
+                early=early_kernel,
+                foreign=settings.kernel,
             )
-            if notebook.needs_kernel
+            if notebook.needs_kernel and not settings.kernel_missing
             else None
         )
         self._total = len(notebook.code_cell_indices)
@@ -157,6 +160,11 @@ class Dashboard:
 
     # --- the run --------------------------------------------------------------------------
     async def _run(self) -> None:
+        if self._settings.kernel_missing and self.notebook.needs_kernel:
+            # What the notebook says (its markdown) still shows; its code cannot run here.
+            await self._run_cells(None)
+            self._set_status(Status(State.ERROR, self._settings.kernel_missing, 0, self._total))
+            return
         runner: CellRunner | None = None
         try:
             if self.kernel is not None:

@@ -1,4 +1,8 @@
-"""The private kernel: one ipykernel process per app, isolated from the user's Jupyter setup."""
+"""The private kernel: one kernel process per app, isolated from the user's Jupyter setup.
+
+nbapp's own ipykernel for Python notebooks; for other languages the installed kernel that
+``nbapp.kernelspecs`` chose, started behind ``nbapp.supervisor`` so that it dies with nbapp.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ from nbapp.early_kernel import (
     new_runtime_dir,
 )
 from nbapp.errors import KernelError
+from nbapp.kernelspecs import ForeignKernel
+from nbapp.supervisor import command_prefix
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +38,16 @@ _SHUTDOWN_WAIT_SECONDS = 3.0
 
 
 class _PrivateSpecManager(KernelSpecManager):
-    """Answers every kernel name with nbapp's own Python kernel command."""
+    """Answers every kernel name with the one kernel this app runs: by default nbapp's own
+    Python kernel command, never the user's ``python3`` kernelspec."""
+
+    def __init__(self, spec: KernelSpec | None = None) -> None:
+        super().__init__()
+        self._spec = spec
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if self._spec is not None:
+            return self._spec
         return KernelSpec(
             argv=kernel_argv(), display_name="Python (nbapp)", language="python", metadata={}
         )
@@ -74,11 +87,17 @@ class PrivateKernel:
     """Owns the kernel process and its private runtime directory (connection file, ipc sockets)."""
 
     def __init__(
-        self, *, cwd: Path, query_string: str = "", early: EarlyKernel | None = None
+        self,
+        *,
+        cwd: Path,
+        query_string: str = "",
+        early: EarlyKernel | None = None,
+        foreign: ForeignKernel | None = None,
     ) -> None:
         self._cwd = cwd
         self._query_string = query_string
         self._early = early  # started before the server's imports; adopted by start()
+        self.foreign = foreign  # an installed non-Python kernel; None: nbapp's own
         self._runtime_dir: Path | None = None
         self._manager: AsyncKernelManager | None = None
         self._closed = False
@@ -105,15 +124,25 @@ class PrivateKernel:
         early, self._early = self._early, None
         runtime = early.runtime_dir if early is not None else new_runtime_dir()
         self._runtime_dir = runtime
+        foreign = self.foreign
+        # ipc sockets in the private directory for ours; installed kernels (IRkernel's
+        # pbdZMQ among them) may know only tcp: loopback, each message signed with the key in
+        # the connection file, which only this user can read (as Jupyter itself runs them).
+        where: dict[str, Any] = (
+            {"transport": "tcp", "ip": "127.0.0.1"}
+            if foreign
+            else {"transport": "ipc", "ip": str(runtime / "kernel")}
+        )
         manager = _AdoptingKernelManager(
-            kernel_name="python3",
+            kernel_name=foreign.name if foreign else "python3",
             kernel_id=self.kernel_id,
-            kernel_spec_manager=_PrivateSpecManager(),
+            kernel_spec_manager=_PrivateSpecManager(
+                foreign.spec(command_prefix()) if foreign else None
+            ),
             connection_file=str(runtime / CONNECTION_FILE),
-            transport="ipc",
-            ip=str(runtime / "kernel"),
             shutdown_wait_time=_SHUTDOWN_WAIT_SECONDS,
             client_class=CLIENT_CLASS,  # cells wait for replies in steps (see channels.py)
+            **where,
         )
         # The page's bridge subscribes to iopub through this context. ZeroMQ drops messages
         # past 1000 queued for a subscriber that falls behind, and one cell can send more
@@ -127,8 +156,19 @@ class PrivateKernel:
                 env=isolated_env(runtime, self._query_string), cwd=str(self._cwd)
             )
         except Exception as exc:  # any launch failure is reported the same way
-            raise KernelError(f"the Python kernel could not be started: {exc}") from exc
+            raise KernelError(
+                f"the {self.display_name} kernel could not be started: {exc}"
+            ) from exc
         log.debug("kernel %s started (pid %s)", manager.kernel_id, self.pid)
+
+    @property
+    def name(self) -> str:
+        """The kernelspec name the page's kernel model reports."""
+        return self.foreign.name if self.foreign else "python3"
+
+    @property
+    def display_name(self) -> str:
+        return self.foreign.display_name if self.foreign else "Python"
 
     @property
     def pid(self) -> int | None:

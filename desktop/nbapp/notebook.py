@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -16,10 +15,6 @@ from nbformat.validator import ValidationError
 
 from nbapp.errors import NotebookError
 from nbapp.settings import MODES, THEMES
-
-log = logging.getLogger(__name__)
-
-DEFAULT_KERNEL = "python3"
 
 
 @dataclass(frozen=True)
@@ -72,11 +67,10 @@ def _app_value_problem(key: str, value: Any) -> str:
 
 @dataclass(frozen=True)
 class Notebook:
-    """A validated nbformat 4 notebook and where it lives."""
+    """A validated nbformat 4 notebook and where it lives (its kernel: ``nbapp.kernelspecs``)."""
 
     path: Path
     node: NotebookNode
-    kernel_name: str
     app: AppMetadata = field(default_factory=AppMetadata)
 
     @property
@@ -133,7 +127,7 @@ def load_notebook(path: Path) -> Notebook:
         raise NotebookError(path, f"nbformat {major} is not supported, only nbformat 4{hint}")
     node = _validated(path, data)
     app = _check_app_metadata(path, node.metadata.get("nbapp"))
-    return Notebook(path=path.resolve(), node=node, kernel_name=_kernel_name(path, node), app=app)
+    return Notebook(path=path.resolve(), node=node, app=app)
 
 
 def _read_text(path: Path) -> str:
@@ -167,22 +161,3 @@ def _validated(path: Path, data: dict[str, object]) -> NotebookNode:
             raise NotebookError(path, f"invalid nbformat 4 notebook ({exc!r})") from exc
     validated: NotebookNode = strip_transient(rejoin_lines(node))
     return validated
-
-
-def _kernel_name(path: Path, node: NotebookNode) -> str:
-    """The kernel to run: nbapp always runs its own private Python kernel."""
-    spec = node.metadata.get("kernelspec")
-    if not spec:
-        log.warning("%s has no kernelspec; running it with the Python kernel", path)
-        return DEFAULT_KERNEL
-    name = str(spec.get("name", ""))
-    language = str(
-        spec.get("language", "") or node.metadata.get("language_info", {}).get("name", "")
-    )
-    if language.lower() == "python" or name.lower().startswith("python"):
-        return name or DEFAULT_KERNEL
-    if language:
-        raise NotebookError(
-            path, f"uses the {language} kernel '{name}'; nbapp runs Python notebooks only"
-        )
-    raise NotebookError(path, f"unknown kernel '{name}'; nbapp runs Python notebooks only")

@@ -173,7 +173,7 @@ class KernelModelHandler(Guarded):
         self.finish(
             {
                 "id": kernel.kernel_id,
-                "name": "python3",
+                "name": kernel.name,
                 "execution_state": "dead" if dead else "idle",
                 "connections": 1,
             }

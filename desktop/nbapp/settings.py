@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from nbapp.kernelspecs import ForeignKernel
 
 T = TypeVar("T")
 
@@ -28,6 +31,10 @@ class RunSettings:
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     theme: str = "auto"  # auto follows the operating system
     only_tagged: bool = False  # show only cells tagged "app" (Panel's servable way)
+    kernel: ForeignKernel | None = None  # an installed non-Python kernel; None: nbapp's own
+    # A packaged app whose kernel is not installed on this machine shows this in its page
+    # instead of running (``nbapp run`` refuses such a notebook with exit code 2 instead).
+    kernel_missing: str = ""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
