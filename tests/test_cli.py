@@ -49,27 +49,25 @@ BAD_NOTEBOOKS = {
         "nbformat 3 is not supported",
     ),
     "schema-invalid": (_invalid_v4(), "invalid nbformat 4 notebook"),
-    "r-kernel": (
-        json.dumps(
-            {
-                "nbformat": 4,
-                "nbformat_minor": 5,
-                "cells": [],
-                "metadata": {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}},
-            }
-        ),
-        "uses the R kernel 'ir'",
-    ),
     "unknown-kernel": (
         json.dumps(
             {
                 "nbformat": 4,
                 "nbformat_minor": 5,
-                "cells": [],
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "id": "a",
+                        "metadata": {},
+                        "execution_count": None,
+                        "outputs": [],
+                        "source": "1",
+                    }
+                ],
                 "metadata": {"kernelspec": {"name": "mystery", "display_name": "?"}},
             }
         ),
-        "unknown kernel 'mystery'",
+        "the kernel 'mystery' is not installed; installed kernels: ",
     ),
 }
 
