@@ -16,8 +16,12 @@ WINDOW_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 li
 # desktop-file-validate.
 SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick \
   nsis p7zip-full wine64 debootstrap desktop-file-utils
+# Jupyter kernels of other languages the tests run: R's IRkernel (Debian's package registers
+# its kernelspec as /usr/share/jupyter/kernels/ir). Installed without Recommends: R's
+# compilers, headers and manuals are not needed to run a notebook.
+KERNEL_PACKAGES := r-cran-irkernel
 
-.PHONY: demo test lint system-deps window-deps assets assets-check clean bench bench-quick
+.PHONY: demo test lint system-deps window-deps kernels assets assets-check clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,19 +37,34 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 
 system-deps window-deps: PACKAGES = $(SYSTEM_PACKAGES)
 window-deps: PACKAGES = $(WINDOW_PACKAGES)
+system-deps: LEAN_PACKAGES = $(KERNEL_PACKAGES)
 system-deps window-deps:
-	@missing=""; for p in $(PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	@missing=""; lean=""; for p in $(PACKAGES) $(LEAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" && continue; \
+	  case " $(LEAN_PACKAGES) " in *" $$p "*) lean="$$lean $$p";; *) missing="$$missing $$p";; esac; \
 	done; \
+	if [ -n "$$missing$$lean" ]; then \
+	  echo "installing system packages:$$missing$$lean"; \
+	  $(SUDO) apt-get update -qq || exit 1; \
+	fi; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing system packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing || exit 1; \
+	fi; \
+	if [ -n "$$lean" ]; then \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$lean; \
 	fi
+
+# The test kernels' kernelspecs, where jupyter_client looks: bash_kernel's (from PyPI) into the
+# venv; IRkernel's from its R package, should the Debian package not have registered it.
+kernels: $(VENV)/.test-installed system-deps
+	$(BIN)/python -m bash_kernel.install --sys-prefix > /dev/null
+	@$(BIN)/jupyter kernelspec list | grep -qw ir || \
+	  PATH="$(abspath $(BIN)):$$PATH" R --slave -e 'IRkernel::installspec(prefix = "$(abspath $(VENV))")'
 
 demo: $(VENV)/.demo-installed window-deps
 	$(BIN)/nbapp run examples/demo.ipynb $(ARGS)
 
-test: $(VENV)/.test-installed system-deps
+test: $(VENV)/.test-installed system-deps kernels
 	$(BIN)/ruff check desktop tests bench
 	$(BIN)/ruff format --check desktop tests bench
 	$(BIN)/mypy
