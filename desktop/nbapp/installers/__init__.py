@@ -8,6 +8,7 @@ runs on Linux), ``dmg`` on macOS. The recipes live in ``installer/``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from nbapp.errors import UsageError
@@ -60,13 +61,21 @@ def check_can_build(kind: str) -> None:
 
 
 def build_installer(
-    kind: str, app_dir: Path, *, name: str, version: str, icon: Path | None, out_dir: Path
+    kind: str,
+    app_dir: Path,
+    *,
+    name: str,
+    version: str,
+    icon: Path | None,
+    out_dir: Path,
+    depends: tuple[str, ...] = (),
 ) -> Path:
     """Wrap the one-folder app ``app_dir`` (holding NAME or NAME.exe) as ``kind``.
 
     Returns the installer's path in ``out_dir``. Raises UsageError (one line) for an unknown
     kind, a kind this machine cannot build, or a missing tool, naming what to install. An
     ``nsis`` installer can be made on any machine with makensis, from a Windows app folder.
+    ``depends``: Debian package relations the ``deb`` declares (other kinds have no such field).
     """
     _wrong_platform(kind)
     builder, target = _BUILDERS[kind]
@@ -78,4 +87,4 @@ def build_installer(
         payload = Payload(app_dir.resolve(), name, version, icon, payload.out_dir)
     else:
         payload = check_payload(app_dir, name, version, icon, out_dir, windows=target == "windows")
-    return builder(payload)
+    return builder(replace(payload, depends=depends))

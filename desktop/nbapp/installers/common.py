@@ -30,6 +30,7 @@ class Payload:
     version: str
     icon: Path | None
     out_dir: Path
+    depends: tuple[str, ...] = ()  # Debian relations a .deb declares beyond libc6
 
 
 def check_payload(

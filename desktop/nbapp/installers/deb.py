@@ -124,6 +124,17 @@ def linked_system_packages(app_dir: Path) -> set[str]:
     return {line.split(":")[0] for line in found.stdout.splitlines() if ": /" in line}
 
 
+def providing_package(path: Path) -> str | None:
+    """The Debian package that installed ``path`` (a kernelspec, say), if dpkg knows one."""
+    if not shutil.which("dpkg-query"):
+        return None
+    found = subprocess.run(
+        ["dpkg-query", "-S", str(path)], capture_output=True, text=True, check=False
+    )
+    first = found.stdout.split(":")[0].strip() if found.returncode == 0 else ""
+    return first if first and "," not in first else None
+
+
 def _install_icon(payload: Payload, root: Path) -> str:
     """Place the icon where desktop environments look; returns the desktop entry's Icon value."""
     icon = payload.icon
@@ -175,7 +186,7 @@ def _control(payload: Payload, pkg: str, arch: str, installed_kib: int) -> str:
         f"Architecture: {arch}",
         f"Maintainer: {maintainer}",
         f"Installed-Size: {installed_kib}",
-        "Depends: libc6",
+        f"Depends: {', '.join(['libc6', *payload.depends])}",
         "Section: utils",
         "Priority: optional",
     ]

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nbapp.errors import UsageError
+from nbapp.kernelspecs import ForeignKernel, choose_kernel
 from nbapp.notebook import Notebook, load_notebook
 from nbapp.package import trim
 from nbapp.package.progress import Progress
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _ICON_MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".ico": b"\x00\x00\x01\x00", ".icns": b"icns"}
+# One Debian relation: a package name, maybe a version, maybe alternatives ("a (>= 1) | b").
+_DEB_PACKAGE = r"[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(\s*\((<<|<=|=|>=|>>)\s*[A-Za-z0-9.+~:-]+\))?"
+_DEB_RELATION = re.compile(rf"^{_DEB_PACKAGE}(\s*\|\s*{_DEB_PACKAGE})*$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class PackageRequest:
     debug: bool
     installers: tuple[str, ...] = ()
     version: str = "1.0.0"
+    kernel: ForeignKernel | None = None  # a non-Python notebook's installed kernel
+    depends: tuple[str, ...] = ()  # Debian packages the .deb declares (its kernel's, say)
 
     @classmethod
     def from_args(
@@ -45,6 +51,7 @@ class PackageRequest:
         debug: bool = False,
         installers: list[str] | None = None,
         version: str = "1.0.0",
+        depends: list[str] | None = None,
     ) -> PackageRequest:
         """Every user mistake becomes a one-line UsageError (exit 2) before anything runs."""
         _check_pyinstaller()
@@ -58,6 +65,10 @@ class PackageRequest:
             _check_window_support()
         kinds = tuple(dict.fromkeys(installers or []))
         _check_installers(kinds, onefile)
+        relations = _checked_depends(depends or [], kinds)
+        # A non-Python notebook runs at build time on its installed kernel, as the app will on
+        # the target machine; a kernel missing here is one line, before minutes of building.
+        kernel = choose_kernel(loaded) if loaded.needs_kernel else None
         return cls(
             notebook=loaded,
             outdir=outdir.resolve(),
@@ -70,7 +81,21 @@ class PackageRequest:
             debug=debug,
             installers=kinds,
             version=version,
+            kernel=kernel,
+            depends=relations,
         )
+
+
+def _checked_depends(depends: list[str], kinds: tuple[str, ...]) -> tuple[str, ...]:
+    if depends and "deb" not in kinds:
+        raise UsageError("--depends names Debian packages: use it with --installer deb")
+    for relation in depends:
+        if not _DEB_RELATION.match(relation.strip()):
+            raise UsageError(
+                f"--depends {relation!r}: not a Debian package name (e.g. r-cran-irkernel, "
+                "or 'r-base-core (>= 4.1)')"
+            )
+    return tuple(dict.fromkeys(relation.strip() for relation in depends))
 
 
 def _checked_icon(icon: Path) -> Path:
@@ -136,10 +161,11 @@ def package(request: PackageRequest) -> Path:
     from nbapp.package.freeze import FreezeRequest, freeze
     from nbapp.package.smoke import smoke_test
 
+    _hint_kernel_package(request)
     progress = Progress(total=3 + request.smoke_test + len(request.installers))
     notebook = request.notebook
     with progress.stage("discover", f"running {notebook.path.name} once") as notes:
-        discovery = discover(notebook, cell_timeout=notebook.app.timeout)
+        discovery = discover(notebook, cell_timeout=notebook.app.timeout, kernel=request.kernel)
         notes.append(
             f"{len(discovery.top_level_packages)} packages, {len(discovery.data_files)} data "
             f"files, {len(discovery.widget_modules)} widget front ends"
@@ -181,6 +207,23 @@ def package(request: PackageRequest) -> Path:
     return executable
 
 
+def _hint_kernel_package(request: PackageRequest) -> None:
+    """A .deb of a non-Python notebook runs only where its kernel is installed: name the Debian
+    package that provides it here, if the user did not declare one."""
+    if request.kernel is None or "deb" not in request.installers or request.depends:
+        return
+    from nbapp.installers.deb import providing_package
+
+    provider = providing_package(Path(request.kernel.resource_dir) / "kernel.json")
+    where = f"Debian's {provider}" if provider else "outside Debian's packages"
+    advice = f"--depends {provider}" if provider else "--depends with the packages that provide it"
+    print(
+        f"nbapp: note: the app needs the {request.kernel.name} kernel on the target machine; "
+        f"here it comes from {where}: {advice} makes the .deb declare it",
+        file=sys.stderr,
+    )
+
+
 def _build_installer(request: PackageRequest, kind: str, executable: Path) -> Path:
     from nbapp.installers import build_installer
 
@@ -191,4 +234,5 @@ def _build_installer(request: PackageRequest, kind: str, executable: Path) -> Pa
         version=request.version,
         icon=request.icon,
         out_dir=request.outdir,
+        depends=request.depends,
     )

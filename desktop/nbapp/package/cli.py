@@ -50,6 +50,14 @@ def add_package_command(commands: Any) -> None:
         help="also wrap the app as an installer: deb, tar.gz, appimage, nsis, dmg (repeatable)",
     )
     package.add_argument(
+        "--depends",
+        action="append",
+        default=[],
+        metavar="PKG",
+        help="a Debian package the .deb depends on, e.g. the one that provides a non-Python "
+        "notebook's kernel (r-cran-irkernel); repeatable",
+    )
+    package.add_argument(
         "--app-version",
         default="1.0.0",
         metavar="VERSION",
@@ -78,6 +86,7 @@ def run_package(args: argparse.Namespace) -> int:
         installers=args.installer,
         version=args.app_version,
         debug=args.debug,
+        depends=args.depends,
     )
     app = package(request)
     print(f"nbapp: built {app}", file=sys.stdout, flush=True)

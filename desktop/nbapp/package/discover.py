@@ -1,9 +1,10 @@
 """Stage 1: run the notebook once in the build environment and record what it really used.
 
-The notebook runs on a recording kernel (``nbapp.package.recorder``): modules imported by its
-cells (a ``sys.modules`` diff), files it opened in its own folder (an audit hook on ``open``),
-and the widget front-end modules its widgets named (``_model_module``/``_view_module`` of each
-``comm_open``). A failing cell stops the build here, naming the cell.
+A Python notebook runs on a recording kernel (``nbapp.package.recorder``): modules imported by
+its cells (a ``sys.modules`` diff), files it opened in its own folder (an audit hook on
+``open``), and the widget front-end modules its widgets named (``_model_module``/``_view_module``
+of each ``comm_open``). Another language runs once on its installed kernel, to check it runs.
+A failing cell stops the build here, naming the cell.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from nbformat.v4 import new_code_cell
 from nbapp.channels import CLIENT_CLASS
 from nbapp.early_kernel import isolated_env
 from nbapp.errors import NbappError, NotebookError
+from nbapp.kernelspecs import ForeignKernel
 from nbapp.notebook import Notebook
 
 # Front-end modules built into the page's widget bundle; nothing to collect for them.
@@ -63,8 +65,53 @@ class _RecordingSpecManager(KernelSpecManager):
         return KernelSpec(argv=argv, display_name="Python (nbapp build)", language="python")
 
 
-def discover(notebook: Notebook, *, cell_timeout: float | None = None) -> Discovery:
-    return asyncio.run(_discover(notebook, cell_timeout or DEFAULT_CELL_TIMEOUT))
+def discover(
+    notebook: Notebook, *, cell_timeout: float | None = None, kernel: ForeignKernel | None = None
+) -> Discovery:
+    """``kernel``: the installed kernel a non-Python notebook runs on (None: Python)."""
+    timeout = cell_timeout or DEFAULT_CELL_TIMEOUT
+    if kernel is not None:
+        return asyncio.run(_run_on_installed_kernel(notebook, kernel, timeout))
+    return asyncio.run(_discover(notebook, timeout))
+
+
+async def _run_on_installed_kernel(
+    notebook: Notebook, kernel: ForeignKernel, cell_timeout: float
+) -> Discovery:
+    """A non-Python notebook: its app freezes nbapp only and, on the target machine, starts the
+    kernel installed there, so there are no imports to record. The run checks that every cell
+    runs on that kernel here and gives the smoke test the outputs to expect. Files the cells
+    read cannot be seen from outside the kernel: --include them."""
+    from nbapp.execute import CellRunner, Outcome
+    from nbapp.kernel import PrivateKernel
+    from nbapp.settings import DEFAULT_MAX_OUTPUT_BYTES
+
+    executed = _copy(notebook.node)
+    private = PrivateKernel(cwd=notebook.folder, foreign=kernel)
+    runner: CellRunner | None = None
+    try:
+        await private.start()
+        runner = CellRunner(
+            executed, private, cell_timeout=cell_timeout, max_output_bytes=DEFAULT_MAX_OUTPUT_BYTES
+        )
+        await runner.connect()
+        for index in notebook.code_cell_indices:
+            result = await runner.run(index)
+            if result.outcome is Outcome.OK:
+                continue
+            detail = {
+                Outcome.TIMEOUT: f"no result after {cell_timeout:g} s",
+                Outcome.DEAD: "the kernel died",
+            }.get(result.outcome, f"{result.error_name}: {result.error_value}")
+            raise CellFailedError(notebook.path, index + 1, detail)
+        widget_state = runner.widget_state()
+    finally:
+        if runner is not None:
+            runner.close()
+        await private.shutdown()
+    return Discovery(
+        notebook=notebook, widget_modules=_widget_modules(widget_state), executed=executed
+    )
 
 
 async def _discover(notebook: Notebook, cell_timeout: float) -> Discovery:
