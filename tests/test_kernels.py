@@ -302,3 +302,104 @@ def test_packaged_app_without_its_kernel_says_so_in_the_page(tmp_path: Path) -> 
         assert not descendants(app.proc.pid)  # no kernel, nothing started
     finally:
         app.close()
+
+
+# --- nbapp package: the app starts the R installed on the target machine ----------------------
+def start_packaged(executable: Path, home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """Start a built app with a bare environment (PATH=/usr/bin:/bin: R is found there)."""
+    home.mkdir(exist_ok=True)
+    proc = subprocess.Popen(
+        ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", str(executable), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        running = wait_serving(proc, timeout=90)
+    except AssertionError:
+        proc.communicate(timeout=10)
+        raise
+    return proc, running.url
+
+
+def test_package_depends_needs_a_deb_and_debian_names(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", ["1"], metadata=R)
+    for args, problem in (
+        (["--depends", "r-cran-irkernel"], "--depends names Debian packages: use it with"),
+        (["--installer", "deb", "--depends", "R kernel!"], "--depends 'R kernel!': not a Debian"),
+    ):
+        done = run_nbapp("package", str(nb), "-o", str(tmp_path / "dist"), *args)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"nbapp: error: {problem}"), done.stderr
+        assert not (tmp_path / "dist").exists()
+
+
+def test_package_of_a_notebook_whose_kernel_is_missing_stops_at_once(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "cpp.ipynb", ['std::cout << "hi";'], metadata=CPP)
+    done = run_nbapp("package", str(nb), "-o", str(tmp_path / "dist"), "--no-window-support")
+    assert done.returncode == 2
+    assert "the C++17 kernel 'xcpp17' is not installed" in done.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_packaged_r_notebook_runs_on_the_installed_r_and_dies_with_the_app(
+    tmp_path: Path, page, page_log
+) -> None:
+    pytest.importorskip("PyInstaller")
+    nb = write_notebook(tmp_path / "project" / "rapp.ipynb", R_DASHBOARD[:3], metadata=R)
+    dist = tmp_path / "dist"
+    options = ["--no-window-support", "--installer", "deb", "--depends", "r-cran-irkernel"]
+    built = subprocess.run(
+        [NBAPP, "package", str(nb), "-o", str(dist), *options],
+        cwd=tmp_path,
+        env=env_with(XDG_CACHE_HOME=str(tmp_path / "cache")),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    assert "[4/5] smoke test: done in" in built.stderr, built.stderr  # it ran R, here
+    deb = next(dist.glob("rapp_1.0.0_*.deb"))
+    depends = subprocess.run(
+        ["dpkg-deb", "--field", str(deb), "Depends"], capture_output=True, text=True, check=True
+    )
+    assert depends.stdout.strip() == "libc6, r-cran-irkernel"
+
+    executable = dist / "rapp" / "rapp"
+    proc, url = start_packaged(executable, tmp_path / "home", "--no-window", "--port", "0")
+    try:
+        page.goto(url)
+        wait_state(page, "done", timeout=90)
+        assert page.locator("img[src^='data:image/png']").count() == 1
+        assert "pear" in page.inner_text("table.dataframe")
+        page.wait_for_selector("mjx-container", timeout=30_000)
+        assert not page_log.console_errors, page_log.console_errors
+        family = descendants(proc.pid)
+        assert any(_runs(p, "--nbapp-supervise") for p in family)
+        assert any(_runs(p, "IRkernel::main") for p in family)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        wait_for(lambda: gone(family), 15, "R and its supervisor to exit after SIGKILL")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+    # The same app where its kernel is not installed (named here with --kernel): the page says
+    # so, nothing crashes, no kernel starts.
+    proc, url = start_packaged(
+        executable, tmp_path / "home", "--no-window", "--port", "0", "--kernel", "xcpp17"
+    )
+    try:
+        page.goto(url)
+        wait_state(page, "error", timeout=30)
+        status = page.inner_text(".nbapp-status-text")
+        assert "cannot run here" in status and "'xcpp17' is not installed" in status, status
+        assert not descendants(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        proc.communicate(timeout=10)
