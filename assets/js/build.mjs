@@ -35,6 +35,69 @@ for (const part of [
   copy(join("mathjax", part), join("mathjax", part.replace(/^es5\//, "")));
 }
 
+// Libraries the page's renderers load on demand (registry.js loaders), and the files that
+// replace CDN copies in outputs (desktop/nbapp/cdn.py). Source maps are not shipped, and the
+// comments pointing at them are dropped so that nothing asks for them.
+const noSourceMap = (text) => text.replace(/\n?\/[*/]# sourceMappingURL=[^\n]*/g, "");
+function vendorFile(from, to, transform = noSourceMap) {
+  const target = join(vendor, to);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, transform(readFileSync(join(modules, from), "utf8")));
+}
+for (const dir of ["vega", "leaflet", "jquery", "bootstrap5", "glyphicons", "fontawesome6", "awesome-markers"]) {
+  rmSync(join(vendor, dir), { recursive: true, force: true });
+}
+// vega, vega-lite, vega-embed: their UMD builds, run in this order (each sets a global).
+for (const lib of ["vega", "vega-lite", "vega-embed"]) {
+  vendorFile(`${lib}/build/${lib}.min.js`, `vega/${lib}.min.js`);
+  copy(`${lib}/LICENSE`, `vega/LICENSE.${lib}`);
+}
+// Leaflet with nbapp's offline tile layer (offline.js's patchLeaflet): tiles from another host
+// are not requested and the map says so. Its stylesheet and marker images as published.
+await esbuild.build({
+  entryPoints: [join(here, "src", "leaflet-offline.js")],
+  outfile: join(vendor, "leaflet", "leaflet.js"),
+  bundle: true,
+  format: "iife",
+  minify: true,
+  target: ["chrome100", "safari15"],
+  legalComments: "eof",
+  logLevel: "warning",
+});
+vendorFile("leaflet/dist/leaflet.css", "leaflet/leaflet.css");
+copy("leaflet/dist/images", "leaflet/images");
+copy("leaflet/LICENSE", "leaflet/LICENSE");
+// What folium (branca) outputs link to on CDNs.
+vendorFile("jquery3/dist/jquery.min.js", "jquery/jquery.min.js");
+copy("jquery3/LICENSE.txt", "jquery/LICENSE.txt");
+vendorFile("bootstrap/dist/js/bootstrap.bundle.min.js", "bootstrap5/js/bootstrap.bundle.min.js");
+vendorFile("bootstrap/dist/css/bootstrap.min.css", "bootstrap5/css/bootstrap.min.css");
+copy("bootstrap/LICENSE", "bootstrap5/LICENSE");
+vendorFile("fontawesome-free-6/css/all.min.css", "fontawesome6/css/all.min.css");
+for (const font of readdirSync(join(modules, "fontawesome-free-6", "webfonts")).filter((f) => f.endsWith(".woff2"))) {
+  copy(join("fontawesome-free-6", "webfonts", font), join("fontawesome6", "webfonts", font));
+}
+copy("fontawesome-free-6/LICENSE.txt", "fontawesome6/LICENSE.txt");
+for (const file of ["leaflet.awesome-markers.js", "leaflet.awesome-markers.css", "images"]) {
+  copy(join("leaflet.awesome-markers", "dist", file), join("awesome-markers", file));
+}
+copy("leaflet.awesome-markers/LICENSE", "awesome-markers/LICENSE");
+// folium's rotation classes for awesome markers (a file of its GitHub repository, not of any
+// package): .fa-rotate-N turns an icon by N degrees.
+const rotations = Array.from({ length: 360 }, (_, n) => `.fa-rotate-${n}{transform:rotate(${n}deg)}`);
+writeFileSync(join(vendor, "awesome-markers", "leaflet.awesome.rotate.css"), `${rotations.join("\n")}\n`);
+// Bootstrap 3's glyphicons alone (folium links them next to Bootstrap 5): the icon rules of
+// Bootstrap 3.4's stylesheet, with its woff2 font.
+{
+  const css = readFileSync(join(modules, "bootstrap3", "dist", "css", "bootstrap.css"), "utf8");
+  const rules = css.match(/\.glyphicon[^{]*\{[^}]*\}/g) || [];
+  const face = `@font-face{font-family:"Glyphicons Halflings";src:url("fonts/glyphicons-halflings-regular.woff2") format("woff2")}`;
+  mkdirSync(join(vendor, "glyphicons", "fonts"), { recursive: true });
+  writeFileSync(join(vendor, "glyphicons", "glyphicons.css"), `${face}\n${rules.join("\n")}\n`);
+  copy("bootstrap3/dist/fonts/glyphicons-halflings-regular.woff2", "glyphicons/fonts/glyphicons-halflings-regular.woff2");
+  copy("bootstrap3/LICENSE", "glyphicons/LICENSE");
+}
+
 // Font Awesome lists eot/woff/ttf/svg fallbacks after woff2; every browser nbapp targets
 // (Chromium, WebKit, WebView2) takes woff2, so the others become empty data URLs.
 const woff2Only = {

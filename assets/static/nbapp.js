@@ -50,18 +50,6 @@
       .catch((e) => console.warn("nbapp: math not typeset", e));
   }
 
-  // innerHTML does not run scripts; outputs such as Plotly's need theirs run, in order.
-  function runScripts(node) {
-    node.querySelectorAll("script").forEach((old) => {
-      const type = old.getAttribute("type");
-      if (type && !/javascript|module/.test(type)) return; // data blocks, e.g. widget views
-      const fresh = document.createElement("script");
-      for (const attr of old.attributes) fresh.setAttribute(attr.name, attr.value);
-      fresh.textContent = old.textContent;
-      old.replaceWith(fresh);
-    });
-  }
-
   function showCell(index, html, region, width, folded) {
     const container = region === "sidebar" ? sidebar : cells;
     let section = document.querySelector(`section[data-cell-index="${index}"]`);
@@ -76,10 +64,17 @@
       sidebar.hidden = false;
       body.classList.add("nbapp-has-sidebar");
     }
-    section.innerHTML = folded
-      ? `<details class="nbapp-folded"><summary>Show output</summary>${html}</details>`
-      : html;
-    runScripts(section);
+    // The widget bundle's insertHtml keeps the HTML from loading anything off the app (CDN
+    // URLs made local, placeholders for what needs a network), has the renderer registry
+    // draw what nbconvert could not, and runs the output's scripts.
+    let target = section;
+    if (folded) {
+      target = document.createElement("details");
+      target.className = "nbapp-folded";
+      target.innerHTML = "<summary>Show output</summary>";
+    }
+    section.replaceChildren(...(folded ? [target] : []));
+    window.nbapp.insertHtml(target, html);
     typeset(section);
     document.dispatchEvent(new CustomEvent("nbapp:cell", { detail: { index, element: section } }));
   }

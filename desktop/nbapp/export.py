@@ -11,9 +11,7 @@ figures drawn by an inlined plotly.js.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import mimetypes
 import re
 import sys
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from tornado import template
 from nbapp import __version__
 from nbapp.dashboard import Dashboard, State
 from nbapp.errors import NbappError, NotebookError
+from nbapp.inline import data_url, inline_links, loader_assets, mentions, script_text
 from nbapp.layout import Placement
 from nbapp.library_assets import plotly_js_dir
 from nbapp.notebook import Notebook
@@ -74,22 +73,10 @@ def _progress(message: str) -> None:
         print(f"\r\033[Knbapp: {message}", end="", file=sys.stderr, flush=True)
 
 
-def _inline_script(source: str) -> str:
-    """Script text that cannot end its own <script> element early."""
-    return source.replace("</script", "<\\/script").replace("<!--", "<\\!--")
-
-
-def _data_url(path: Path) -> str:
-    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if path.suffix == ".woff2":
-        kind = "font/woff2"
-    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
 def _widgets_css() -> str:
     folder = static_dir() / "widgets"
     css = (folder / "widgets.css").read_text(encoding="utf-8")
-    return _CSS_URL.sub(lambda m: f'url("{_data_url(folder / m.group(2))}")', css)
+    return _CSS_URL.sub(lambda m: f'url("{data_url(folder / m.group(2))}")', css)
 
 
 def _inline_local_images(html: str, folder: Path) -> str:
@@ -99,7 +86,7 @@ def _inline_local_images(html: str, folder: Path) -> str:
         target = (folder / match.group(3)).resolve()
         if not (target.is_file() and target.is_relative_to(folder.resolve())):
             return match.group(0)
-        return f"{match.group(1)}{match.group(2)}{_data_url(target)}{match.group(2)}"
+        return f"{match.group(1)}{match.group(2)}{data_url(target)}{match.group(2)}"
 
     return _LOCAL_SRC.sub(replace, html)
 
@@ -117,7 +104,8 @@ def render_page(notebook: Notebook, snapshot: Snapshot, theme: str) -> str:
     main: list[str] = []
     sidebar: list[str] = []
     for index, html, placement in snapshot.fragments:
-        section = _section(index, _inline_local_images(html, notebook.folder), placement)
+        shown = inline_links(_inline_local_images(html, notebook.folder))
+        section = _section(index, shown, placement)
         (sidebar if placement.region == "sidebar" else main).append(section)
     content = "".join(main) + "".join(sidebar)
     lab = nbconvert_lab_static_dir()
@@ -126,7 +114,8 @@ def render_page(notebook: Notebook, snapshot: Snapshot, theme: str) -> str:
     }
     state = json.dumps(snapshot.widget_state, separators=(",", ":"))
     with_math = bool(_MATH.search(content))
-    plotly = plotly_js_dir() if _PLOTLY_MIME in content else None
+    plotly = plotly_js_dir() if mentions(content, _PLOTLY_MIME) else None
+    loader_styles, loader_scripts = loader_assets(content)
     loader = template.Loader(str(templates_dir()), autoescape="xhtml_escape")
     page = loader.load("export.html").generate(
         title=notebook.title,
@@ -138,15 +127,17 @@ def render_page(notebook: Notebook, snapshot: Snapshot, theme: str) -> str:
         nbapp_css=(static_dir() / "nbapp.css").read_text(encoding="utf-8"),
         main="".join(main),
         sidebar="".join(sidebar),
-        widget_state=_inline_script(state) if snapshot.widget_state else "",
-        widgets_js=_inline_script((static_dir() / "widgets" / "widgets.js").read_text("utf-8")),
+        widget_state=script_text(state) if snapshot.widget_state else "",
+        widgets_js=script_text((static_dir() / "widgets" / "widgets.js").read_text("utf-8")),
         mathjax_config=(static_dir() / "mathjax-config.js").read_text(encoding="utf-8"),
-        mathjax_js=_inline_script(
+        mathjax_js=script_text(
             (static_dir() / "vendor" / "mathjax" / "tex-svg.js").read_text(encoding="utf-8")
         )
         if with_math
         else "",
-        plotly_js=_inline_script((plotly / "plotly.min.js").read_text("utf-8")) if plotly else "",
+        plotly_js=script_text((plotly / "plotly.min.js").read_text("utf-8")) if plotly else "",
+        loader_styles=loader_styles,
+        loader_scripts=loader_scripts,
     )
     return page.decode("utf-8")
 

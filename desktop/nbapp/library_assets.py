@@ -15,6 +15,7 @@ from pathlib import Path
 
 PLOTLY_URL = "/nbapp/vendor/plotly"
 PANEL_URL = "/nbapp/vendor/panel"
+ITABLES_URL = "/nbapp/vendor/itables"
 
 
 def _package_dir(name: str) -> Path | None:
@@ -36,11 +37,36 @@ def plotly_js_dir() -> Path | None:
 
 
 @cache
+def itables_html_dir() -> Path | None:
+    """itables' ``html`` folder (its DataTables bundle, ``dt_bundle.js``), if installed."""
+    package = _package_dir("itables")
+    folder = package / "html" if package else None
+    return folder if folder and (folder / "dt_bundle.js").is_file() else None
+
+
+@cache
 def panel_dist_dir() -> Path | None:
     """Panel's ``dist`` folder (what cdn.holoviz.org serves for this version), if installed."""
     package = _package_dir("panel")
     folder = package / "dist" if package else None
     return folder if folder and folder.is_dir() else None
+
+
+# What the page's renderer registry loads for an output of these MIME types (the loaders in
+# assets/js/src/renderers.js), as files under assets/static/: an exported page, which has no
+# server to load them from, carries them inline when it shows such an output.
+EXPORT_LOADERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # MIME type prefix: (stylesheets, scripts in order)
+    "application/vnd.vega": (
+        (),
+        (
+            "vendor/vega/vega.min.js",
+            "vendor/vega/vega-lite.min.js",
+            "vendor/vega/vega-embed.min.js",
+        ),
+    ),
+    "application/geo+json": (("vendor/leaflet/leaflet.css",), ("vendor/leaflet/leaflet.js",)),
+}
 
 
 def kernel_env_defaults() -> dict[str, str]:

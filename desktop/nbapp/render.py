@@ -11,22 +11,16 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 from traitlets.config import Config
 
+from nbapp import cdn
 from nbapp.paths import templates_dir
 
 log = logging.getLogger(__name__)
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-# nbconvert renders a widget view only when the notebook carries the widget's saved state; a
-# live kernel's widgets have none, so their views travel under our own type to the template.
-LIVE_WIDGET_VIEW = "application/vnd.nbapp.live-widget-view+json"
-
-# Plotly's default renderer in a kernel; the page draws it with the installed plotly.js.
-PLOTLY = "application/vnd.plotly.v1+json"
-
-# nbconvert's order, plus live widget views, Plotly figures and JSON (IPython.display.JSON).
+# What nbconvert renders on the server, in its order. Any other type in an output's bundle
+# (widget views, Plotly, Vega, GeoJSON, JSON...) is drawn by the page's renderer registry
+# (assets/js/src/registry.js): it travels with the cell as a data block, under this type, next
+# to nbconvert's rendering of the best of these (the fallback), and the page picks by rank.
 _DISPLAY_PRIORITY = [
-    LIVE_WIDGET_VIEW,
-    PLOTLY,
     "application/javascript",
     "text/html",
     "text/markdown",
@@ -34,9 +28,32 @@ _DISPLAY_PRIORITY = [
     "text/latex",
     "image/png",
     "image/jpeg",
-    "application/json",
     "text/plain",
 ]
+BUNDLE = "application/vnd.nbapp.mime-bundle+json"
+_SERVER_TYPES = frozenset(_DISPLAY_PRIORITY)
+
+
+def _split_bundle(output: NotebookNode) -> None:
+    """Move the types the page draws out of ``output.data`` into its BUNDLE entry."""
+    data = output.get("data")
+    if not data:
+        return
+    standard = [data[t] for t in _SERVER_TYPES if t in data]
+    page = {
+        mime: value
+        for mime, value in data.items()
+        # Bokeh's and HoloViews' load bundles repeat their application/javascript: the
+        # fallback already runs that payload, so it is not sent twice.
+        if mime not in _SERVER_TYPES and not (isinstance(value, str) and value in standard)
+    }
+    if not page:
+        return
+    for mime in page:
+        del data[mime]
+    metadata = {m: v for m, v in output.get("metadata", {}).items() if m in page}
+    fallback = next((mime for mime in _DISPLAY_PRIORITY if mime in data), "")
+    data[BUNDLE] = {"data": page, "metadata": metadata, "fallback": fallback}
 
 
 # Authors hide notes in markdown as HTML comments; they are source, not output.
@@ -79,9 +96,7 @@ class CellRenderer:
             for output in shown.get("outputs", []):
                 if output.output_type == "error" and not self._show_tracebacks:
                     output.traceback = []
-                data = output.get("data", {})
-                if WIDGET_VIEW in data:
-                    data[LIVE_WIDGET_VIEW] = data.pop(WIDGET_VIEW)
+                _split_bundle(output)
         nb = new_notebook(cells=[shown], metadata=metadata)
         body, _ = self._exporter.from_notebook_node(nb)
-        return str(body).strip()
+        return cdn.rewrite(str(body).strip())

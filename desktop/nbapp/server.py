@@ -20,10 +20,17 @@ from typing import Any
 from tornado import web, websocket
 from tornado.iostream import StreamClosedError
 
-from nbapp import __version__
+from nbapp import __version__, cdn
 from nbapp.bridge import KernelBridge
 from nbapp.dashboard import Dashboard, State
-from nbapp.library_assets import PANEL_URL, PLOTLY_URL, panel_dist_dir, plotly_js_dir
+from nbapp.library_assets import (
+    ITABLES_URL,
+    PANEL_URL,
+    PLOTLY_URL,
+    itables_html_dir,
+    panel_dist_dir,
+    plotly_js_dir,
+)
 from nbapp.paths import nbconvert_lab_static_dir, static_dir, templates_dir
 from nbapp.security import Guard
 from nbapp.widget_assets import SERVED_SUFFIXES, URL_PREFIX, widget_modules
@@ -129,6 +136,7 @@ class PageHandler(Guarded):
             state=State.RUNNING.value,
             version=__version__,
             theme=self.ctx.theme,
+            cdn_rules=cdn.rules_json(),
         )
 
 
@@ -264,11 +272,15 @@ def _log_request(handler: web.RequestHandler) -> None:
 
 
 def _library_routes(static: Callable[..., dict[str, Any]]) -> list[Any]:
-    """plotly.js and Panel's stylesheets from the installed packages, for those installed."""
+    """plotly.js, itables' DataTables bundle and Panel's stylesheets from the installed
+    packages, for those installed."""
     routes: list[Any] = []
-    plotly, panel = plotly_js_dir(), panel_dist_dir()
+    plotly, itables, panel = plotly_js_dir(), itables_html_dir(), panel_dist_dir()
     if plotly:
         routes.append((rf"{PLOTLY_URL}/(.*)", GuardedStatic, static(plotly, frozenset({".js"}))))
+    if itables:
+        bundle = rf"{ITABLES_URL}/(dt_bundle\.(?:js|css))"
+        routes.append((bundle, GuardedStatic, static(itables, frozenset({".js", ".css"}))))
     if panel:
         panel_route = rf"{PANEL_URL}/[^/]+/dist/(.*)"  # /<version>/dist/, as on Panel's CDN
         routes.append((panel_route, GuardedStatic, static(panel, SERVED_SUFFIXES)))

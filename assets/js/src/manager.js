@@ -4,13 +4,12 @@
 import * as base from "@jupyter-widgets/base";
 import { ManagerBase } from "@jupyter-widgets/base-manager";
 import * as controls from "@jupyter-widgets/controls";
-import { RenderMimeRegistry, standardRendererFactories } from "@jupyterlab/rendermime";
 import { MessageLoop } from "@lumino/messaging";
 import { Widget } from "@lumino/widgets";
 
 import { loadThirdParty } from "./modules.js";
 import * as output from "./output.js";
-import { drawFigure, PLOTLY_MIME } from "./plotly.js";
+import { addRenderer, rendermime } from "./registry.js";
 
 export const WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json";
 
@@ -30,15 +29,11 @@ export class LiveManager extends ManagerBase {
     this._waiters = new Map(); // model id -> resolvers of views waiting for that model
     this._views = new Set();
     this._restored = new Promise((resolve) => (this._markRestored = resolve));
-    // Output widgets render their outputs (and widgets nested in them) with this registry.
-    this.renderMime = new RenderMimeRegistry({ initialFactories: standardRendererFactories });
-    this.renderMime.addFactory(
-      { safe: false, mimeTypes: [WIDGET_VIEW_MIME], createRenderer: (o) => new NestedView(o, this) },
-      0,
-    );
-    // A Plotly figure shown inside an Output widget (interact, `with out: fig.show()`).
-    this.renderMime.addFactory(
-      { safe: true, mimeTypes: [PLOTLY_MIME], createRenderer: (o) => new PlotlyView(o) },
+    // Output widgets render their outputs with the page's one registry (registry.js), where
+    // this manager draws widget views: in cells and nested in Output widgets alike.
+    this.renderMime = rendermime;
+    addRenderer(
+      { safe: false, mimeTypes: [WIDGET_VIEW_MIME], createRenderer: (o) => new WidgetViewRenderer(o, this) },
       0,
     );
     // Not awaited: @jupyterlab/services handles kernel messages one after another and waits
@@ -144,31 +139,25 @@ class EarlyComm extends base.shims.services.Comm {
   }
 }
 
-class PlotlyView extends Widget {
-  constructor(options) {
-    super();
-    this.mimeType = options.mimeType;
-  }
-
-  renderModel(mimeModel) {
-    const host = document.createElement("div");
-    this.node.replaceChildren(host);
-    return drawFigure(host, mimeModel.data[this.mimeType]);
-  }
-}
-
-// A widget displayed inside an Output widget's outputs.
-class NestedView extends Widget {
+// A widget view, wherever an output shows one: a cell, or an Output widget's outputs.
+class WidgetViewRenderer extends Widget {
   constructor(options, manager) {
     super();
     this.mimeType = options.mimeType;
     this._manager = manager;
+    this.addClass("nbapp-widget");
   }
 
   async renderModel(mimeModel) {
     const { model_id } = mimeModel.data[this.mimeType];
-    const model = await this._manager.waitForModel(model_id);
-    const view = await this._manager.create_view(model);
-    Widget.attach(view.luminoWidget, this.node);
+    this.node.dataset.modelId = model_id;
+    try {
+      await this._manager.display(model_id, this.node);
+      this.addClass("nbapp-widget-ready");
+    } catch (err) {
+      console.warn(`nbapp: widget ${model_id} could not be shown`, err);
+      this.addClass("nbapp-widget-failed");
+      this.node.textContent = "This widget could not be shown.";
+    }
   }
 }

@@ -9,10 +9,10 @@ import { KernelConnection } from "@jupyterlab/services/lib/kernel/default.js";
 import { ServerConnection } from "@jupyterlab/services/lib/serverconnection.js";
 import { CommsOverSubshells } from "@jupyterlab/services/lib/kernel/comm.js";
 
-import { LiveManager, WIDGET_VIEW_MIME } from "./manager.js";
-import { drawFigures } from "./plotly.js";
-
-const VIEW_SELECTOR = `script[type="${WIDGET_VIEW_MIME}"]`;
+import { LiveManager } from "./manager.js";
+import { prepareHtml } from "./offline.js";
+import { renderBundles } from "./registry.js";
+import { registerBuiltInRenderers } from "./renderers.js";
 
 // nbapp's bridge speaks the legacy wire format and offers no subprotocol. Chromium fails a
 // handshake that offered one and got none back (services would retry without, but only after
@@ -39,30 +39,6 @@ function connect(kernelId) {
     // widget callbacks run on the main shell, in order with the notebook's own cells.
     commsOverSubshells: CommsOverSubshells.Disabled,
   });
-}
-
-function renderViews(manager, root) {
-  for (const script of root.querySelectorAll(VIEW_SELECTOR)) {
-    let model_id;
-    try {
-      ({ model_id } = JSON.parse(script.textContent));
-    } catch (err) {
-      console.warn("nbapp: unreadable widget view", err);
-      continue;
-    }
-    const host = document.createElement("div");
-    host.className = "nbapp-widget";
-    host.dataset.modelId = model_id;
-    script.replaceWith(host);
-    manager
-      .display(model_id, host)
-      .then(() => host.classList.add("nbapp-widget-ready"))
-      .catch((err) => {
-        console.warn(`nbapp: widget ${model_id} could not be shown`, err);
-        host.classList.add("nbapp-widget-failed");
-        host.textContent = "This widget could not be shown.";
-      });
-  }
 }
 
 // ipywidgets typesets descriptions with MathJax 2's `MathJax.Hub.Queue`; the page has
@@ -106,14 +82,9 @@ function startSaved(stateScript) {
   restored
     .catch((err) => console.warn("nbapp: saved widget state could not be loaded", err))
     .finally(() => manager._markRestored());
-  renderViews(manager, document);
 }
 
-function start() {
-  drawFigures(document);
-  document.addEventListener("nbapp:cell", (event) => drawFigures(event.detail.element));
-  mathJaxHub();
-  document.addEventListener("DOMContentLoaded", mathJaxHub);
+function startWidgets() {
   const saved = document.getElementById("nbapp-widget-state");
   if (saved) {
     startSaved(saved);
@@ -136,9 +107,43 @@ function start() {
   document.addEventListener("nbapp:status", (event) => {
     if (event.detail.state !== "running") restore();
   });
+}
 
-  renderViews(manager, document);
-  document.addEventListener("nbapp:cell", (event) => renderViews(manager, event.detail.element));
+// innerHTML and fragments do not run scripts; outputs such as Bokeh's need theirs run, in order.
+function runScripts(node) {
+  node.querySelectorAll("script").forEach((old) => {
+    const type = old.getAttribute("type");
+    if (type && !/javascript|module/.test(type)) return; // data blocks
+    const fresh = document.createElement("script");
+    for (const attr of old.attributes) fresh.setAttribute(attr.name, attr.value);
+    fresh.textContent = old.textContent;
+    old.replaceWith(fresh);
+  });
+}
+
+/** Show a cell's HTML at the end of `target`: made offline (offline.js), its bundles drawn
+ * by the registry (which first decides which fallbacks stay), then the remaining scripts run. */
+function insertHtml(target, html) {
+  target.append(prepareHtml(html));
+  renderBundles(target);
+  runScripts(target);
+}
+
+// An exported page carries its cells in templates, shown the same way as the live page's.
+function insertExportedCells() {
+  for (const [id, container] of [["nbapp-export-main", "nbapp-cells"], ["nbapp-export-sidebar", "nbapp-sidebar"]]) {
+    const template = document.getElementById(id);
+    if (template) insertHtml(document.getElementById(container), template.innerHTML);
+  }
+}
+
+function start() {
+  window.nbapp = { insertHtml }; // nbapp.js shows each cell through it
+  registerBuiltInRenderers();
+  mathJaxHub();
+  document.addEventListener("DOMContentLoaded", mathJaxHub);
+  startWidgets(); // registers the widget view renderer with the page's registry
+  insertExportedCells();
 }
 
 start();
