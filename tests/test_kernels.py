@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,8 @@ def test_r_notebook_shows_plots_tables_math_and_markdown(serve, page, page_log, 
     assert "query: region=north folder: r-app" in body
     assert "plot(" not in page.content()  # sources never reach the page
     assert not page_log.console_errors, page_log.console_errors
+    app.close()
+    assert app.stderr == ""  # a normal run says nothing more (R's or IRkernel's included)
 
 
 def test_r_export_writes_the_outputs(tmp_path: Path) -> None:
@@ -136,6 +140,10 @@ def test_sigterm_stops_the_r_kernel_and_its_children(serve, tmp_path) -> None:
     app = serve(write_notebook(tmp_path / "nb.ipynb", [spawn], metadata=R))
     read_events(app, state_is("done"), timeout=90)
     runtime = runtime_dir_of(supervisors(app)[0])
+    # Private, as for Python: owner-only directory, connection file (its key) 0600.
+    assert runtime.name.startswith("nbapp-") and runtime.stat().st_uid == os.getuid()
+    assert stat.S_IMODE(runtime.stat().st_mode) & 0o777 == 0o700
+    assert stat.S_IMODE((runtime / "kernel.json").stat().st_mode) == 0o600
     everything = descendants(app.proc.pid)
     assert app.stop(signal.SIGTERM) == 0
     wait_for(lambda: gone(everything), 10, "the kernel and its children to exit")
@@ -216,7 +224,11 @@ def test_execute_request_from_the_page_does_not_reach_the_r_kernel(serve, tmp_pa
 def test_bash_notebook_runs_on_bash_kernel(serve, page, page_log, tmp_path) -> None:
     nb = write_notebook(
         tmp_path / "sh" / "nb.ipynb",
-        ["echo hello from $(basename $PWD)", 'echo "query=$QUERY_STRING"'],
+        [
+            "echo hello from $(basename $PWD)",
+            'echo "query=$QUERY_STRING"',
+            'echo "config=$JUPYTER_CONFIG_DIR nbapp-variables=$(env | grep -c ^NBAPP_)"',
+        ],
         metadata=BASH,
     )
     app = serve(nb, "--query", "a=1")
@@ -224,6 +236,11 @@ def test_bash_notebook_runs_on_bash_kernel(serve, page, page_log, tmp_path) -> N
     wait_state(page, "done", timeout=60)
     body = page.inner_text("body")
     assert "hello from sh" in body and "query=a=1" in body
+    # No Jupyter configuration of the user's: the private runtime dir's; nbapp's own variables
+    # (the supervisor's) stay out of the kernel's environment.
+    config = body.split("config=")[1].split()[0]
+    assert Path(config).parent.name.startswith("nbapp-")
+    assert "nbapp-variables=0" in body
     assert not page_log.console_errors, page_log.console_errors
 
 
@@ -403,3 +420,58 @@ def test_packaged_r_notebook_runs_on_the_installed_r_and_dies_with_the_app(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         proc.communicate(timeout=10)
+
+
+# --- the supervisor on its own ----------------------------------------------------------------
+SUPERVISOR = [str(Path(NBAPP).with_name("python")), "-m", "nbapp.supervisor"]
+
+
+def test_supervisor_exits_with_its_kernel_and_takes_what_it_left(tmp_path: Path) -> None:
+    """A kernel that exits (a shutdown request, a crash): its leftovers go with it, even one
+    that started a session of its own; the exit code is the kernel's."""
+    script = "sleep 300 & echo $!; setsid sleep 301 & echo $!; exit 3"
+    done = subprocess.run(
+        [*SUPERVISOR, "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        start_new_session=True,  # as jupyter_client launches it
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    leftovers = [int(pid) for pid in done.stdout.split()]
+    assert len(leftovers) == 2
+    wait_for(lambda: not any(psutil.pid_exists(p) for p in leftovers), 5, "the leftovers to go")
+
+
+def test_supervisor_of_a_vanished_nbapp_starts_nothing(tmp_path: Path) -> None:
+    marker = tmp_path / "started"
+    done = subprocess.run(
+        [*SUPERVISOR, "touch", str(marker)],
+        env=env_with(NBAPP_PARENT_PID="1"),  # not its parent: nbapp died before it began
+        capture_output=True,
+        timeout=30,
+        start_new_session=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert not marker.exists()
+
+
+def test_installed_kernel_gets_the_users_library_path_in_a_packaged_app() -> None:
+    from nbapp.supervisor import kernel_env
+
+    frozen = {
+        "LD_LIBRARY_PATH": "/tmp/_MEI123",
+        "LD_LIBRARY_PATH_ORIG": "/opt/R/lib",
+        "_PYI_APPLICATION_HOME_DIR": "/tmp/_MEI123",
+        "NBAPP_RUNTIME_DIR": "/tmp/nbapp-x",
+        "QUERY_STRING": "a=1",
+    }
+    assert kernel_env(frozen, frozen=True) == {
+        "LD_LIBRARY_PATH": "/opt/R/lib",
+        "QUERY_STRING": "a=1",
+    }
+    no_user_path = {"LD_LIBRARY_PATH": "/tmp/_MEI123", "PATH": "/usr/bin"}
+    assert kernel_env(no_user_path, frozen=True) == {"PATH": "/usr/bin"}
+    assert kernel_env(no_user_path, frozen=False) == no_user_path

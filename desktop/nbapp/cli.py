@@ -184,7 +184,10 @@ def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
 def _missing_kernel_message(detail: str) -> str:
     """The page's words for a packaged app whose kernel this machine lacks."""
     _, _, problem = detail.partition(": ")
-    return f"This app cannot run here: {problem or detail}. Install that kernel, then restart."
+    return (
+        f"This app cannot run here: {problem or detail}. "
+        "Install that kernel and open the app again."
+    )
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nbapp.kernel_main import RUNTIME_DIR_ENV
+from nbapp.kernel_main import PARENT_PID_ENV, RUNTIME_DIR_ENV
 
 SUPERVISE_FLAG = "--nbapp-supervise"
 _PR_SET_PDEATHSIG = 1
@@ -168,7 +168,8 @@ def _leftovers() -> set[int]:
             if child not in below:
                 below.add(child)
                 todo.append(child)
-    below |= {pid for pid, (_parent, pgrp) in processes.items() if pgrp == group}
+    if group == me:  # the group is ours only if we lead it (jupyter_client's new session)
+        below |= {pid for pid, (_parent, pgrp) in processes.items() if pgrp == group}
     below.discard(me)
     return below
 
@@ -290,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m nbapp.supervisor KERNEL-COMMAND...", file=sys.stderr)
         return 2
     parent = os.getppid()
+    expected = os.environ.get(PARENT_PID_ENV, "")
+    if expected.isdigit() and int(expected) != parent:
+        _abandoned()  # nbapp died before we could watch it: start nothing
     # An interrupt goes to the whole group: the kernel handles it, we must survive it.
     signal.signal(signal.SIGINT, lambda signum, frame: None)
     _join_job_object()
