@@ -149,3 +149,37 @@ def test_output_in_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "not a file in an existing folder" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_charts_and_maps_are_drawn_in_the_exported_page_with_no_request(
+    tmp_path: Path, file_page: tuple[Page, list[str]]
+) -> None:
+    """altair (vega via its HTML renderer), a Vega-Lite bundle, GeoJSON and a folium map:
+    their libraries are inlined, in folium's iframe too."""
+    nb = write_notebook(
+        tmp_path / "charts.ipynb",
+        [
+            "import altair as alt, pandas as pd\n"
+            "alt.renderers.set_embed_options(renderer='svg')\n"
+            "alt.Chart(pd.DataFrame({'x': [1, 2, 3], 'y': [3, 1, 2]})).mark_point().encode(x='x', y='y')",
+            "from IPython.display import GeoJSON\n"
+            "GeoJSON({'type': 'LineString', 'coordinates': [[2.3, 48.8], [2.4, 48.9]]})",
+            "import folium\nm = folium.Map(location=[45.5, -122.6], zoom_start=11)\n"
+            "folium.Marker([45.5, -122.6], icon=folium.Icon(icon='info-sign')).add_to(m)\nm",
+        ],
+    )
+    target = tmp_path / "charts.html"
+    result = export(nb, "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    page, requests = file_page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(target.as_uri())
+    page.locator(".vega-embed svg .mark-symbol path").first.wait_for(state="attached")
+    assert page.locator(".vega-embed svg .mark-symbol path").count() == 3
+    page.locator(".jp-RenderedGeoJSON .leaflet-overlay-pane path").wait_for(state="attached")
+    frame = page.frame_locator("iframe")
+    frame.locator(".awesome-marker-icon-blue").wait_for()
+    assert "needs a network connection" in frame.locator(".nbapp-offline-tiles").inner_text()
+    assert requests == [target.as_uri()], requests
+    assert not errors, errors

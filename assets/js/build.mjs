@@ -58,6 +58,7 @@ await esbuild.build({
   entryPoints: [join(here, "src", "leaflet-offline.js")],
   outfile: join(vendor, "leaflet", "leaflet.js"),
   bundle: true,
+  loader: { ".png": "dataurl" },
   format: "iife",
   minify: true,
   target: ["chrome100", "safari15"],

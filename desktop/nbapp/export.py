@@ -115,7 +115,7 @@ def render_page(notebook: Notebook, snapshot: Snapshot, theme: str) -> str:
     state = json.dumps(snapshot.widget_state, separators=(",", ":"))
     with_math = bool(_MATH.search(content))
     plotly = plotly_js_dir() if mentions(content, _PLOTLY_MIME) else None
-    loader_styles, loader_scripts = loader_assets(content)
+    loader_styles, loader_scripts, answered = loader_assets(content)
     loader = template.Loader(str(templates_dir()), autoescape="xhtml_escape")
     page = loader.load("export.html").generate(
         title=notebook.title,
@@ -138,6 +138,7 @@ def render_page(notebook: Notebook, snapshot: Snapshot, theme: str) -> str:
         plotly_js=script_text((plotly / "plotly.min.js").read_text("utf-8")) if plotly else "",
         loader_styles=loader_styles,
         loader_scripts=loader_scripts,
+        answered_scripts=json.dumps(answered),
     )
     return page.decode("utf-8")
 

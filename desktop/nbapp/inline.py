@@ -34,8 +34,11 @@ _SCRIPT = re.compile(
 _STYLESHEET = re.compile(
     r"""<link\b[^>]*?\bhref=(?P<q>["'])(?P<url>/nbapp/[^"'?#]+\.css)(?P=q)[^>]*>""", re.IGNORECASE
 )
-_SRCDOC = re.compile(r'\ssrcdoc="(?P<doc>[^"]*)"', re.IGNORECASE)
+# nbconvert may write the attribute in either quote (folium's map comes out in single ones).
+_SRCDOC = re.compile(r"""\ssrcdoc=(?P<q>["'])(?P<doc>.*?)(?P=q)""", re.IGNORECASE | re.DOTALL)
 _CSS_URL = re.compile(r"""url\(\s*(?P<q>["']?)(?P<url>[^"')]+?)(?P=q)\s*\)""")
+# A further font format in an @font-face src list (only woff2 is vendored).
+_FONT_FALLBACK = re.compile(r""",\s*url\(\s*["']?(?P<url>[^"')]+?)["']?\s*\)\s*format\([^)]*\)""")
 
 
 def local_file(url: str) -> Path | None:
@@ -80,7 +83,14 @@ def css_inlined(path: Path) -> str:
             return match.group(0)
         return f'url("{data_url(target)}")'
 
-    css = _CSS_URL.sub(replace, path.read_text(encoding="utf-8"))
+    def drop_missing(match: re.Match[str]) -> str:
+        url = match["url"].split("?")[0].split("#")[0]
+        missing = not url.startswith("data:") and not (folder / url).is_file()
+        return "" if missing else match.group(0)
+
+    # Chromium checks every listed font against an exported page's policy, even unused ones.
+    css = _FONT_FALLBACK.sub(drop_missing, path.read_text(encoding="utf-8"))
+    css = _CSS_URL.sub(replace, css)
     return css.replace("</style", "<\\/style")
 
 
@@ -116,16 +126,28 @@ def _mentions(content: str, mime_prefix: str) -> bool:
     return mime_prefix in content or mime_prefix.replace("/", "\\/") in content
 
 
-def loader_assets(content: str) -> tuple[list[str], list[str]]:
-    """Stylesheets and scripts the renderers would load for the MIME types in ``content``."""
+_VENDOR_SCRIPT = re.compile(r"""/nbapp/static/vendor/[\w.\-/]+\.js(?=["'])""")
+
+
+def loader_assets(content: str) -> tuple[list[str], list[str], list[str]]:
+    """Stylesheets and scripts the page would load for ``content``: what the renderers load
+    for its MIME types, and vendored scripts its own code adds by URL (altair's HTML renderer
+    adds vega's); and the URLs of the latter, which the exported page answers inline."""
     styles: list[str] = []
-    scripts: list[str] = []
+    names: list[str] = []
     for prefix, (css_files, js_files) in EXPORT_LOADERS.items():
-        if not _mentions(content, prefix):
-            continue
-        styles += [css_inlined(static_dir() / name) for name in css_files]
-        scripts += [script_text((static_dir() / name).read_text("utf-8")) for name in js_files]
-    return styles, scripts
+        if _mentions(content, prefix):
+            styles += [css_inlined(static_dir() / name) for name in css_files]
+            names += [name for name in js_files if name not in names]
+    asked = []
+    for url in _VENDOR_SCRIPT.findall(content):
+        name = url.removeprefix("/nbapp/static/")
+        if local_file(url) and url not in asked:
+            asked.append(url)
+            if name not in names:
+                names.append(name)
+    scripts = [script_text((static_dir() / name).read_text("utf-8")) for name in names]
+    return styles, scripts, asked
 
 
 def mentions(content: str, mime: str) -> bool:

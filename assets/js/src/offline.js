@@ -50,7 +50,8 @@ export function isExternal(url, base = document.baseURI) {
 }
 
 const BOX_STYLE = [
-  "display:flex",
+  "display:inline-flex",
+  "vertical-align:top",
   "flex-direction:column",
   "align-items:center",
   "justify-content:center",
@@ -82,8 +83,7 @@ export function placeholder(doc, kind, url, size = {}) {
   const width = cssSize(size.width);
   const height = cssSize(size.height);
   // At least the size the content would have had; more when the note needs it.
-  box.style.cssText = `${BOX_STYLE}${width ? `;min-width:min(${width},100%)` : ""}${height ? `;min-height:${height}` : ""}`;
-  if (width) box.style.width = "fit-content";
+  box.style.cssText = `${BOX_STYLE}${width ? `;min-width:${width}` : ""}${height ? `;min-height:${height}` : ""}`;
   const text = doc.createElement("span");
   text.textContent = `This ${kind} needs a network connection.`;
   const link = doc.createElement("a");
@@ -236,7 +236,7 @@ export function patchLeaflet(L) {
           return box;
         },
       });
-      map._nbappOfflineNotice = new Notice({ position: "bottomleft" });
+      map._nbappOfflineNotice = new Notice({ position: "topright" });
       map._nbappOfflineNotice._url = new URL(this._url.replace(/\{[^}]*\}/g, "a"), document.baseURI).origin;
       map._nbappOfflineNotice.addTo(map);
     }
