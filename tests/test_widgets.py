@@ -61,6 +61,30 @@ def test_widgets_made_before_the_page_connects_are_restored(
     assert not page_log.console_errors, page_log.console_errors
 
 
+def test_two_pages_on_one_app_both_get_the_widgets_and_each_others_changes(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    """A window and a browser tab, or two tabs: each page's bridge reads every kernel message.
+    With one shared signature record, whichever page read a message first made the other
+    refuse it as a replay: the second page never showed its widgets."""
+    app = serve(notebook([SLIDER]))
+    other = page.context.new_page()
+    for each in (page, other):
+        open_dashboard(each, app.url)
+        text_becomes(each, ".result", "square=9")
+    page.focus(".widget-slider .noUi-handle")
+    page.keyboard.press("ArrowRight")
+    text_becomes(other, ".result", "square=16")  # the kernel's answer reached the other page
+    other.wait_for_function(
+        "() => document.querySelector('.widget-readout')?.textContent === '4'",
+        timeout=WIDGET_TIMEOUT_MS,
+    )
+    assert app.stop() == 0
+    app.stderr_reader.join(10)
+    assert app.stderr == ""  # no "dropped an unreadable iopub message"
+    assert not page_log.console_errors, page_log.console_errors
+
+
 OUTPUT = """
 import ipywidgets as w
 out = w.Output()

@@ -45,7 +45,11 @@ class KernelBridge:
         self._kernel = kernel
         self._send = send
         self._show_tracebacks = show_tracebacks
-        self._session = kernel.manager.session
+        # A copy of the kernel's session: the same key, but its own record of the signatures
+        # it has seen. Sharing one record, every iopub message that reached a second page (or
+        # the cell runner) first was refused here as a replayed "Duplicate Signature", and a
+        # second page never got its widgets.
+        self._session = kernel.manager.session.clone()
         self._requests: OrderedDict[str, None] = OrderedDict()
         self._shell: zmq.asyncio.Socket | None = None
         self._sockets: list[zmq.asyncio.Socket] = []

@@ -117,6 +117,7 @@ class CellRunner:
         """Open a client on the kernel and wait until it answers (nbclient's own setup would
         install signal handlers that shut the kernel down, so it is not used)."""
         kc = self._kernel.manager.client()
+        kc.session = kc.session.clone()  # its own signature record (see bridge.py)
         kc.context.setsockopt(zmq.RCVHWM, 0)  # never drop iopub messages (see kernel.py)
         kc.start_channels()
         try:
