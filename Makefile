@@ -91,7 +91,7 @@ assets-check: assets
 VOILA_VENV := bench/.venv-voila
 BENCH_QUICK_OUT ?= $(or $(TMPDIR),/tmp)/nbapp-bench-quick
 
-$(VOILA_VENV)/.installed: bench/requirements-voila.txt
+$(VOILA_VENV)/.installed: bench/requirements-voila.txt bench/requirements-libraries.txt
 	$(PYTHON) -m venv $(VOILA_VENV)
 	$(VOILA_VENV)/bin/pip install --quiet --upgrade pip
 	$(VOILA_VENV)/bin/pip install --quiet -r bench/requirements-voila.txt
@@ -102,6 +102,12 @@ bench: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
 
 bench-quick: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
 	$(BIN)/python -m bench --quick --out $(BENCH_QUICK_OUT)/benchmarks.md $(BENCH_ARGS)
+
+# Which libraries render live and offline in each tool: writes docs/libraries.md. Both
+# environments get the libraries of bench/requirements-libraries.txt.
+bench-libraries: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
+	$(BIN)/pip install --quiet -r bench/requirements-libraries.txt
+	$(BIN)/python -m bench.libraries $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VOILA_VENV) .pytest_cache .mypy_cache .ruff_cache

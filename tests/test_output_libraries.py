@@ -357,3 +357,24 @@ def test_external_content_shows_a_placeholder_saying_it_needs_a_network(
     assert "needs a network connection" in inside.inner_text()
     assert page.locator("iframe").count() == 0
     no_console_errors(page_log)
+
+
+def test_output_of_a_type_nothing_draws_says_so_as_jupyterlab_does(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(
+        notebook(
+            [
+                "from IPython.display import display\n"
+                "display({'application/vnd.example.thing+json': {'a': 1}}, raw=True)\n"
+                "display({'application/vnd.example.thing+json': {'a': 1}, 'text/plain': 'thing as text'}, raw=True)",
+            ]
+        )
+    )
+    open_dashboard(page, app.url)
+    note = page.locator(".nbapp-no-renderer")
+    note.wait_for()
+    assert "application/vnd.example.thing+json" in note.inner_text()
+    assert note.count() == 1  # the second output has its text fallback
+    assert "thing as text" in page.inner_text("#nbapp-cells")
+    no_console_errors(page_log)

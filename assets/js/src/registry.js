@@ -18,7 +18,8 @@
 //      createRenderer(options)} where the renderer is a Lumino Widget with an async
 //      renderModel(model) (model.data[mimeType], model.metadata[mimeType]). A federated
 //      extension's `mimeExtension` module (IRenderMime.IExtension or a list of them) goes in
-//      unchanged through addMimeExtension.
+//      unchanged through addMimeExtension; setMimeExtensionLoader lets the labextension
+//      loader fetch one only when an output has a type nothing here draws.
 //   2. Register it at start-up: addRenderer(factory) (see renderers.js for the built-in ones).
 //   3. If it draws with a library, fetch that library in renderModel through a loader
 //      (defineLoader + load), never at start-up: a page without such an output must not pay
@@ -117,26 +118,39 @@ function noRenderer(types) {
   return note;
 }
 
-function renderBundle(holder, script) {
-  let bundle;
-  try {
-    bundle = JSON.parse(script.textContent);
-  } catch (err) {
-    console.warn("nbapp: unreadable output bundle", err);
-    script.remove();
-    return;
-  }
-  script.remove();
+// Federated extensions' mimeExtensions are loaded only when an output has a type that no
+// renderer here draws: the loader of labextensions registers what it finds through
+// setMimeExtensionLoader (async (mimeTypes) => whether it added a renderer for one of them).
+let mimeExtensionLoader = null;
+
+export function setMimeExtensionLoader(loader) {
+  mimeExtensionLoader = loader;
+}
+
+function show(holder, bundle) {
   const fallbackType = holder.dataset.nbappFallback || "";
   const data = bundle.data || {};
   const offered = { ...data };
   if (fallbackType) offered[fallbackType] = true;
   const chosen = rendermime.preferredMimeType(offered, "any");
-  if (chosen === undefined) {
-    if (!fallbackType) holder.append(noRenderer(Object.keys(data)));
+  if (chosen === undefined || !(chosen in data)) {
+    // Nothing here ranks better than the server's rendering (or there is none)
+    const unknown = Object.keys(data).filter((mime) => !rendermime.mimeTypes.includes(mime));
+    if (unknown.length && mimeExtensionLoader && !holder.dataset.nbappAsked) {
+      holder.dataset.nbappAsked = "true";
+      const settle = (added) => {
+        if (added) show(holder, bundle);
+        else if (chosen === undefined && !fallbackType) holder.append(noRenderer(Object.keys(data)));
+      };
+      Promise.resolve(mimeExtensionLoader(unknown)).then(settle, (err) => {
+        console.warn("nbapp: no renderer extension for", unknown, err);
+        settle(false);
+      });
+      return;
+    }
+    if (chosen === undefined && !fallbackType) holder.append(noRenderer(Object.keys(data)));
     return;
   }
-  if (!(chosen in data)) return; // the server's rendering is what JupyterLab would show
   const host = document.createElement("div");
   host.className = `jp-OutputArea-output ${holder.dataset.nbappClass || ""}`.trim();
   host.dataset.mimeType = chosen;
@@ -147,6 +161,19 @@ function renderBundle(holder, script) {
   Promise.resolve(renderer.renderModel(model)).catch((err) => {
     console.warn(`nbapp: a ${chosen} output could not be drawn`, err);
   });
+}
+
+function renderBundle(holder, script) {
+  let bundle;
+  try {
+    bundle = JSON.parse(script.textContent);
+  } catch (err) {
+    console.warn("nbapp: unreadable output bundle", err);
+    script.remove();
+    return;
+  }
+  script.remove();
+  show(holder, bundle);
 }
 
 /** Draw every output bundle under `root` (a cell just shown, or a whole exported page). */

@@ -11,6 +11,7 @@ import { CommsOverSubshells } from "@jupyterlab/services/lib/kernel/comm.js";
 
 import { LiveManager } from "./manager.js";
 import { prepareHtml } from "./offline.js";
+import * as registry from "./registry.js";
 import { renderBundles } from "./registry.js";
 import { registerBuiltInRenderers } from "./renderers.js";
 
@@ -138,7 +139,8 @@ function insertExportedCells() {
 }
 
 function start() {
-  window.nbapp = { insertHtml }; // nbapp.js shows each cell through it
+  // nbapp.js shows each cell through insertHtml; the registry is there for extensions.
+  window.nbapp = { insertHtml, registry };
   registerBuiltInRenderers();
   mathJaxHub();
   document.addEventListener("DOMContentLoaded", mathJaxHub);
