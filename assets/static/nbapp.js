@@ -50,33 +50,49 @@
       .catch((e) => console.warn("nbapp: math not typeset", e));
   }
 
-  function showCell(index, html, region, width, folded) {
-    const container = region === "sidebar" ? sidebar : cells;
-    let section = document.querySelector(`section[data-cell-index="${index}"]`);
-    if (!section) {
-      section = document.createElement("section");
-      section.dataset.cellIndex = String(index);
-      const after = Array.from(container.children).find((s) => Number(s.dataset.cellIndex) > index);
-      container.insertBefore(section, after || null);
+  // A cell arrives as its template rendered it: one element carrying data-cell-index (the
+  // default template's <section>), or nothing when the template leaves the cell out. The
+  // element goes into the page empty, its content after it (see showCell).
+  function cellBox(index, html) {
+    const holder = document.createElement("template"); // inert: nothing loads or runs here
+    holder.innerHTML = html;
+    const nodes = holder.content.children;
+    if (nodes.length === 1 && nodes[0].dataset.cellIndex === String(index)) {
+      return { box: nodes[0].cloneNode(false), inner: nodes[0].innerHTML };
     }
-    section.className = `nbapp-cell nbapp-w-${width || "full"}`;
+    if (!html.trim()) return null;
+    const box = document.createElement("section"); // a template that dropped the box
+    box.className = "nbapp-cell";
+    box.dataset.cellIndex = String(index);
+    return { box, inner: html };
+  }
+
+  function showCell(index, html, region) {
+    const container = region === "sidebar" ? sidebar : cells;
+    const old = document.querySelector(`[data-cell-index="${index}"]`);
+    const cell = cellBox(index, html);
+    if (!cell) {
+      old?.remove();
+      return;
+    }
+    const element = cell.box;
+    if (old) {
+      old.replaceWith(element);
+    } else {
+      const after = Array.from(container.children).find((s) => Number(s.dataset.cellIndex) > index);
+      container.insertBefore(element, after || null);
+    }
     if (container === sidebar) {
       sidebar.hidden = false;
       body.classList.add("nbapp-has-sidebar");
     }
     // The widget bundle's insertHtml keeps the HTML from loading anything off the app (CDN
     // URLs made local, placeholders for what needs a network), has the renderer registry
-    // draw what nbconvert could not, and runs the output's scripts.
-    let target = section;
-    if (folded) {
-      target = document.createElement("details");
-      target.className = "nbapp-folded";
-      target.innerHTML = "<summary>Show output</summary>";
-    }
-    section.replaceChildren(...(folded ? [target] : []));
-    window.nbapp.insertHtml(target, html);
-    typeset(section);
-    document.dispatchEvent(new CustomEvent("nbapp:cell", { detail: { index, element: section } }));
+    // draw what nbconvert could not, and runs the output's scripts; in the page, so that
+    // what measures itself (Plotly, bqplot) sees its real size.
+    window.nbapp.insertHtml(element, cell.inner);
+    typeset(element);
+    document.dispatchEvent(new CustomEvent("nbapp:cell", { detail: { index, element } }));
   }
 
   function showStatus(s) {
@@ -103,7 +119,7 @@
       sidebar.replaceChildren();
       sidebar.hidden = true;
     } else if (event.type === "cell") {
-      showCell(event.index, event.html, event.region, event.width, event.folded);
+      showCell(event.index, event.html, event.region);
     } else if (event.type === "status") {
       showStatus(event);
     }

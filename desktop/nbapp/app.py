@@ -59,6 +59,7 @@ class App:
                 self.guard,
                 show_tracebacks=self.settings.show_tracebacks,
                 theme=self.settings.theme,
+                template=self.settings.template,
             )
         )
         server.add_sockets(self._sockets)

@@ -104,6 +104,14 @@ def _add_page_options(run: argparse.ArgumentParser) -> None:
         help="colours of the page (default: metadata.nbapp.theme, else auto: follow the system)",
     )
     run.add_argument(
+        "--template",
+        default=None,
+        metavar="NAME|PATH",
+        help="lay the page out with this template: grid, slides, print, one of yours by name "
+        "(templates/NAME next to the notebook, or installed) or a folder (default: "
+        "metadata.nbapp.template, else nbapp's page)",
+    )
+    run.add_argument(
         "--only-tagged",
         action="store_true",
         default=None,
@@ -150,8 +158,10 @@ def _configure_logging(debug: bool) -> None:
 
 
 def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
-    """The command line over ``metadata.nbapp`` over nbapp's defaults."""
+    """The command line over ``metadata.nbapp`` over the template's conf.json over nbapp's
+    defaults."""
     from nbapp.kernelspecs import KernelNotFoundError, choose_kernel
+    from nbapp.template_choice import chosen_template
 
     meta = notebook.app
     timeout = merged_setting(args.timeout, meta.timeout, DEFAULT_CELL_TIMEOUT)
@@ -166,6 +176,8 @@ def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
             # missing, in its window, instead of vanishing with a line nobody sees.
             log.error("%s", exc.message)  # noqa: TRY400 (the message is the whole story)
             missing = _missing_kernel_message(exc.message)
+    template = chosen_template(args.template, notebook)
+    template_theme = template.theme if template else None
     return RunSettings(
         notebook=notebook.path,
         port=getattr(args, "port", 0),
@@ -174,10 +186,11 @@ def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
         query_string=args.query,
         window=not getattr(args, "no_window", True),
         debug=args.debug,
-        theme=merged_setting(args.theme, meta.theme, "auto"),
+        theme=merged_setting(args.theme, meta.theme, template_theme or "auto"),
         only_tagged=merged_setting(args.only_tagged, meta.mode == "tagged" or None, False),
         kernel=kernel,
         kernel_missing=missing,
+        template=template,
     )
 
 

@@ -18,10 +18,11 @@ from nbapp.early_kernel import EarlyKernel
 from nbapp.errors import KernelError
 from nbapp.execute import CellResult, CellRunner, Outcome
 from nbapp.kernel import PrivateKernel
-from nbapp.layout import Placement, place
+from nbapp.layout import Placement, place_all
 from nbapp.notebook import Notebook
 from nbapp.render import CellRenderer
 from nbapp.settings import RunSettings
+from nbapp.templates import TemplateError
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,10 @@ class Dashboard:
     ) -> None:
         self.notebook = notebook
         self._settings = settings
-        self._renderer = CellRenderer(show_tracebacks=settings.show_tracebacks)
+        self._renderer = CellRenderer(
+            show_tracebacks=settings.show_tracebacks, template=settings.template
+        )
+        self._placements = place_all(notebook.node, only_tagged=settings.only_tagged)
         self.kernel: PrivateKernel | None = (
             PrivateKernel(
                 cwd=notebook.folder,
@@ -116,10 +120,13 @@ class Dashboard:
 
     def _show(self, index: int) -> None:
         cell = self.notebook.node.cells[index]
-        placement = place(cell, only_tagged=self._settings.only_tagged)
+        placement = self._placements[index]
         if not placement.shown or (cell.cell_type == "code" and not cell.get("outputs")):
             return  # a code cell with nothing to show takes no room in the grid
-        html = self._renderer.render(cell, self.notebook.node.metadata)
+        fields = placement.template_fields(index, cell.cell_type)
+        html = self._renderer.render(cell, self.notebook.node.metadata, fields)
+        if not html:
+            return  # the template leaves this cell out (e.g. hidden in a grid view)
         self._fragments[index] = (html, placement)
         self._publish(self._fragment_event(index))
 
@@ -179,6 +186,9 @@ class Dashboard:
         except KernelError as exc:
             log.error("%s", exc.message)  # noqa: TRY400 (the message is the whole story)
             self._set_status(Status(State.DEAD, exc.message, 0, self._total))
+        except TemplateError as exc:  # a template that fails on this notebook's outputs
+            log.error("%s", exc.message)  # noqa: TRY400
+            self._set_status(Status(State.ERROR, exc.message, self.status.cell, self._total))
         except Exception as exc:
             # A fault of nbapp's own: say so, rather than leave the page at "running" forever.
             log.exception("the run stopped")

@@ -7,14 +7,21 @@ outputs, ``hide-output``/``hide-cell`` fold them behind a toggle (Jupyter Book);
 cells tagged ``app`` show (Panel's servable way). ``sidebar`` puts a cell in the sidebar;
 ``half``, ``third``, ``two-thirds`` and ``quarter`` (or ``metadata.nbapp.width`` on the cell)
 set its width in a responsive grid.
+
+Layouts other tools saved in the notebook come along for the templates that use them: the
+cell's box in a jupyter_dashboards grid view (``nbapp.gridview``) and its place in a slideshow
+(``nbapp.slideshow``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from nbformat import NotebookNode
+
+from nbapp.gridview import GridBox, active_view, cell_box
+from nbapp.slideshow import SlideStep, plan
 
 WIDTHS = ("full", "half", "third", "two-thirds", "quarter")
 _REMOVE = {"remove-cell"}
@@ -30,9 +37,25 @@ class Placement:
     region: str = "main"  # main | sidebar
     width: str = "full"
     folded: bool = False
+    tags: tuple[str, ...] = ()
+    grid: GridBox | None = None  # its box in the notebook's dashboard grid view, if any
+    slide: SlideStep | None = None  # its place in a slideshow; None: left out (skip)
 
     def event_fields(self) -> dict[str, Any]:
         return {"region": self.region, "width": self.width, "folded": self.folded}
+
+    def template_fields(self, index: int, cell_type: str) -> dict[str, Any]:
+        """What a template knows of the cell (``resources.nbapp`` in cell.html.j2)."""
+        return {
+            "index": index,
+            "cell_type": cell_type,
+            "region": self.region,
+            "width": self.width,
+            "folded": self.folded,
+            "tags": list(self.tags),
+            "grid": asdict(self.grid) if self.grid else None,
+            "slide": asdict(self.slide) if self.slide else None,
+        }
 
 
 HIDDEN = Placement(shown=False)
@@ -56,7 +79,22 @@ def place(cell: NotebookNode, *, only_tagged: bool) -> Placement:
         region="sidebar" if SIDEBAR_TAG in tags else "main",
         width=_width(cell, tags),
         folded=bool(tags & _FOLD),
+        tags=tuple(sorted(tags)),
     )
+
+
+def place_all(notebook: NotebookNode, *, only_tagged: bool) -> list[Placement]:
+    """``place`` for every cell, with its grid box and slideshow step."""
+    view = active_view(notebook.metadata)
+    steps = plan(notebook.cells)
+    placements = []
+    for cell, step in zip(notebook.cells, steps, strict=True):
+        placement = place(cell, only_tagged=only_tagged)
+        if placement.shown:
+            grid = cell_box(cell.get("metadata", {}), view)
+            placement = replace(placement, grid=grid, slide=step)
+        placements.append(placement)
+    return placements
 
 
 def _width(cell: NotebookNode, tags: set[str]) -> str:

@@ -28,6 +28,7 @@ class AppMetadata:
     height: int | None = None
     mode: str | None = None  # all: every output; tagged: only cells tagged "app"
     timeout: float | None = None  # seconds per cell; 0 = no limit
+    template: str | None = None  # the page's template: a name or a folder (see nbapp.templates)
 
 
 def _check_app_metadata(path: Path, raw: Any) -> AppMetadata:
@@ -52,7 +53,7 @@ def _check_app_metadata(path: Path, raw: Any) -> AppMetadata:
 
 
 def _app_value_problem(key: str, value: Any) -> str:
-    if key in ("title", "icon"):
+    if key in ("title", "icon", "template"):
         return "" if isinstance(value, str) and value.strip() else "must be a non-empty string"
     if key == "theme":
         return "" if value in THEMES else f"must be one of {', '.join(THEMES)}"

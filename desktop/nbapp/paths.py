@@ -39,3 +39,16 @@ def nbconvert_lab_static_dir() -> Path:
         if (candidate / "index.css").is_file():
             return candidate
     raise FileNotFoundError("nbconvert's lab template is not installed")
+
+
+def nbconvert_template_paths() -> list[Path]:
+    """Where nbconvert finds its lab template's files (and the base ones those extend), in
+    nbconvert's own order; for checking templates without importing nbconvert."""
+    from jupyter_core.paths import jupyter_path
+
+    paths: list[Path] = []
+    for name in ("lab", "base"):
+        paths += [Path(base) / name for base in jupyter_path("nbconvert", "templates")]
+    for root in jupyter_path():
+        paths += [Path(root), Path(root) / "nbconvert" / "templates"]
+    return [p for p in paths if p.is_dir()]

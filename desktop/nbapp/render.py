@@ -1,18 +1,22 @@
-"""Cells to HTML fragments with nbconvert's lab template, never including cell source."""
+"""Cells to HTML fragments with nbconvert's lab template and the page template's cell.html.j2,
+never including cell source."""
 
 from __future__ import annotations
 
 import copy
 import logging
 import re
+from typing import Any
 
+import jinja2
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 from traitlets.config import Config
 
 from nbapp import cdn
-from nbapp.paths import templates_dir
+from nbapp.template_env import ChainLoader
+from nbapp.templates import CELL, Template, TemplateError, builtin_template
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +67,15 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 class CellRenderer:
     """Turns one cell into the HTML the page shows for it."""
 
-    def __init__(self, *, show_tracebacks: bool) -> None:
+    def __init__(self, *, show_tracebacks: bool, template: Template | None = None) -> None:
         self._show_tracebacks = show_tracebacks
+        template = template or builtin_template()
         self._exporter = HTMLExporter(
-            template_name="nbapp",
-            template_file="cell.html.j2",
-            extra_template_basedirs=[str(templates_dir())],
+            template_name="lab",
+            template_file=CELL,
+            # Tried before nbconvert's own: cell.html.j2 from the template's chain, and
+            # "default/cell.html.j2"-style names for what a template extends.
+            extra_loaders=[ChainLoader(template.chain)],
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
@@ -85,10 +92,19 @@ class CellRenderer:
         # notebook author's business, not something to print at the app's user.
         self._exporter.log = log.getChild("nbconvert")
         self._exporter.log.setLevel(logging.ERROR)
+        self._template = template
+        try:
+            _ = self._exporter.template  # compiled now: a broken cell.html.j2 fails the start
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{template.chain[0].describe()}: {CELL}: {exc}") from exc
 
-    def render(self, cell: NotebookNode, metadata: NotebookNode) -> str:
-        """HTML for ``cell``; its source is dropped before nbconvert sees it (markdown aside)."""
+    def render(self, cell: NotebookNode, metadata: NotebookNode, place: dict[str, Any]) -> str:
+        """HTML for ``cell``, placed as ``place`` says (``Placement.template_fields``); its
+        source is dropped before nbconvert sees it (markdown aside). Empty when the template
+        leaves the cell out."""
         shown = copy.deepcopy(cell)
+        if "id" not in shown:  # nbformat < 4.5; the one-cell notebook below is 4.5
+            shown["id"] = f"nbapp-cell-{place['index']}"
         if shown.cell_type == "markdown":
             shown.source = _HTML_COMMENT.sub("", shown.source)
         elif shown.cell_type == "code":
@@ -98,5 +114,8 @@ class CellRenderer:
                     output.traceback = []
                 _split_bundle(output)
         nb = new_notebook(cells=[shown], metadata=metadata)
-        body, _ = self._exporter.from_notebook_node(nb)
+        try:
+            body, _ = self._exporter.from_notebook_node(nb, resources={"nbapp": place})
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{self._template.chain[0].describe()}: {CELL}: {exc}") from exc
         return cdn.rewrite(str(body).strip())

@@ -20,9 +20,9 @@ from typing import Any
 from tornado import web, websocket
 from tornado.iostream import StreamClosedError
 
-from nbapp import __version__, cdn
 from nbapp.bridge import KernelBridge
 from nbapp.dashboard import Dashboard, State
+from nbapp.gridview import active_view
 from nbapp.library_assets import (
     ITABLES_URL,
     PANEL_URL,
@@ -31,8 +31,10 @@ from nbapp.library_assets import (
     panel_dist_dir,
     plotly_js_dir,
 )
-from nbapp.paths import nbconvert_lab_static_dir, static_dir, templates_dir
+from nbapp.page import TEMPLATE_URL, LiveAssets, PageContext, PageRenderer
+from nbapp.paths import nbconvert_lab_static_dir, static_dir
 from nbapp.security import Guard
+from nbapp.templates import Template, builtin_template
 from nbapp.widget_assets import SERVED_SUFFIXES, URL_PREFIX, widget_modules
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ FILE_SUFFIXES = frozenset(
         ".otf",
     ]
 )
+# What a template's static/ folder may serve: its styles, scripts, fonts and images.
+TEMPLATE_SUFFIXES = SERVED_SUFFIXES | frozenset([".webp", ".avif", ".ico"])
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class ServerContext:
 
     guard: Guard
     dashboard: Dashboard
+    page: PageRenderer
     show_tracebacks: bool = False
     theme: str = "auto"
 
@@ -127,17 +132,19 @@ class PageHandler(Guarded):
             self.redirect("/")  # keep the token out of the page's URL and history
             return
         kernel = self.dashboard.kernel
-        self.render(
-            "page.html",
-            title=self.dashboard.notebook.title,
-            kernel_id=kernel.kernel_id if kernel else "",
+        notebook = self.dashboard.notebook
+        context = PageContext(
+            title=notebook.title,
+            theme=self.ctx.theme,
             # Never "done" before the event stream has filled the page: automation that waits
             # for done must find the cells there. The stream's replay sets the real state.
             state=State.RUNNING.value,
-            version=__version__,
-            theme=self.ctx.theme,
-            cdn_rules=cdn.rules_json(),
+            kernel_id=kernel.kernel_id if kernel else "",
+            grid=active_view(notebook.node.metadata),
         )
+        page = self.ctx.page
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(page.render(context, LiveAssets(page.template)))
 
 
 class EventsHandler(Guarded):
@@ -287,10 +294,26 @@ def _library_routes(static: Callable[..., dict[str, Any]]) -> list[Any]:
     return routes
 
 
+def _template_routes(template: Template, static: Callable[..., dict[str, Any]]) -> list[Any]:
+    """Each template of the chain serves its own static/ folder, and nothing else of it."""
+    routes: list[Any] = []
+    for number, folder in enumerate(template.chain):
+        if folder.static is not None:
+            url = rf"{TEMPLATE_URL}/{number}/(.*)"
+            routes.append((url, GuardedStatic, static(folder.static, TEMPLATE_SUFFIXES)))
+    return routes
+
+
 def make_app(
-    dashboard: Dashboard, guard: Guard, *, show_tracebacks: bool, theme: str = "auto"
+    dashboard: Dashboard,
+    guard: Guard,
+    *,
+    show_tracebacks: bool,
+    theme: str = "auto",
+    template: Template | None = None,
 ) -> web.Application:
-    ctx = ServerContext(guard, dashboard, show_tracebacks, theme)
+    template = template or builtin_template()
+    ctx = ServerContext(guard, dashboard, PageRenderer(template), show_tracebacks, theme)
     deps = {"ctx": ctx}
     kernel_id = r"([0-9a-f-]{36})"
 
@@ -316,9 +339,9 @@ def make_app(
                 for number, root in enumerate(widget_modules().roots)
             ),
             *_library_routes(static),
+            *_template_routes(template, static),
             (r"/(.+)", GuardedStatic, static(dashboard.notebook.folder, FILE_SUFFIXES)),
         ],
-        template_path=str(templates_dir()),
         log_function=_log_request,
         websocket_ping_interval=30,
         xsrf_cookies=False,  # POSTs need our Origin and a SameSite=Strict cookie instead

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from nbapp.kernelspecs import ForeignKernel
+    from nbapp.templates import Template
 
 T = TypeVar("T")
 
@@ -35,6 +36,7 @@ class RunSettings:
     # A packaged app whose kernel is not installed on this machine shows this in its page
     # instead of running (``nbapp run`` refuses such a notebook with exit code 2 instead).
     kernel_missing: str = ""
+    template: Template | None = None  # the page's template; None: nbapp's default page
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from nbapp.errors import NbappError
-from nbapp.layout import place
+from nbapp.layout import place_all
 from nbapp.package.discover import Discovery
 from nbapp.render import CellRenderer
+from nbapp.templates import Template
 
 SERVING = re.compile(r"^nbapp: serving .+ at http://127\.0\.0\.1:(\d+)/\?token=(\S+)$")
 _OUTPUT_CLASS = re.compile(r'class="([^"]*\bjp-OutputArea-output\b[^"]*)"')
@@ -59,21 +60,27 @@ def _texts(fragment: str) -> list[str]:
     return [html.unescape(m).strip() for m in _PRE.findall(fragment)]
 
 
-def expected_fragments(discovery: Discovery) -> dict[int, str]:
+def expected_fragments(discovery: Discovery, template: Template | None = None) -> dict[int, str]:
     """The build-time outputs, rendered as the app renders them, for each cell it shows."""
     assert discovery.executed is not None
     notebook = discovery.notebook
     only_tagged = notebook.app.mode == "tagged"
-    renderer = CellRenderer(show_tracebacks=False)
+    renderer = CellRenderer(show_tracebacks=False, template=template)
+    placements = place_all(discovery.executed, only_tagged=only_tagged)
     expected = {}
     for index, cell in enumerate(discovery.executed.cells):
-        if cell.cell_type != "code" or not place(cell, only_tagged=only_tagged).shown:
+        if cell.cell_type != "code" or not placements[index].shown:
             continue
-        expected[index] = renderer.render(cell, discovery.executed.metadata)
+        fields = placements[index].template_fields(index, cell.cell_type)
+        html = renderer.render(cell, discovery.executed.metadata, fields)
+        if html:  # the template may leave a cell out
+            expected[index] = html
     return expected
 
 
-def smoke_test(executable: Path, discovery: Discovery) -> SmokeResult:
+def smoke_test(
+    executable: Path, discovery: Discovery, template: Template | None = None
+) -> SmokeResult:
     env = {k: v for k, v in os.environ.items() if k not in _STRIPPED_ENV}
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -94,7 +101,7 @@ def smoke_test(executable: Path, discovery: Discovery) -> SmokeResult:
         _stop(proc)
     if state != "done":
         raise SmokeTestError(f"the built app ended in state {state!r}, not done")
-    return _compare(expected_fragments(discovery), cells, seconds)
+    return _compare(expected_fragments(discovery, template), cells, seconds)
 
 
 def _drain(proc: subprocess.Popen[str], into: list[str]) -> None:
