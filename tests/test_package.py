@@ -83,14 +83,36 @@ class Built:
     workdir: Path
 
 
+def brand_template(folder: Path) -> Path:
+    """A user's template outside the notebook's folder: a header and a stylesheet."""
+    (folder / "static").mkdir(parents=True)
+    (folder / "page.html.j2").write_text(
+        '{% extends "default/page.html.j2" %}'
+        '{% block stylesheets %}{{ super() }}{{ stylesheet("brand.css") }}{% endblock %}'
+        '{% block header %}<div class="brand">Sales desk</div>{{ super() }}{% endblock %}'
+    )
+    (folder / "static" / "brand.css").write_text(".brand { color: rgb(0, 128, 0); }")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """One onedir build of the widget notebook, without the Qt window (headless, smaller)."""
+    """One onedir build of the widget notebook, without the Qt window (headless, smaller),
+    laid out by a template of the user's that the app must carry."""
     if importlib.util.find_spec("PyInstaller") is None:
         pytest.skip("needs PyInstaller")
     work = tmp_path_factory.mktemp("package")
     notebook = widget_notebook(work / "project")
-    result = package(str(notebook), "-o", str(work / "dist"), "--no-window-support", cwd=work)
+    template = brand_template(work / "brand")
+    result = package(
+        str(notebook),
+        "-o",
+        str(work / "dist"),
+        "--no-window-support",
+        "--template",
+        str(template),
+        cwd=work,
+    )
     assert result.returncode == 0, result.stderr
     executable = work / "dist" / "sales" / "sales"
     assert executable.is_file() and os.access(executable, os.X_OK)
@@ -185,6 +207,11 @@ def test_built_app_runs_offline_with_a_clean_environment(
     assert page.locator("img[src^='data:image/png']").count() >= 1
     # The slider's view is live: its value comes from the kernel, through the CSV.
     assert page.locator(".widget-readout").first.inner_text().strip() == "65"
+    # The template came along (its folder is not on this machine's paths for the app).
+    assert page.inner_text(".brand") == "Sales desk"
+    assert page.evaluate("getComputedStyle(document.querySelector('.brand')).color") == (
+        "rgb(0, 128, 0)"
+    )
 
     kernels = kernels_of(app.proc)
     assert len(kernels) == 1, [k.cmdline() for k in descendants(app.proc.pid)]
@@ -339,6 +366,7 @@ def test_failing_cell_stops_the_build_before_freezing(tmp_path: Path) -> None:
         (["nb.ipynb", "--include", "nowhere.csv"], r"--include nowhere\.csv: no such file"),
         (["nb.ipynb", "--include", "/etc/hostname"], r"must be inside the notebook's folder"),
         (["nb.ipynb", "--name", "a/b"], r"--name 'a/b'"),
+        (["nb.ipynb", "--template", "nosuch"], r"--template 'nosuch': no template of that name"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:

@@ -12,6 +12,7 @@ from nbapp.kernelspecs import ForeignKernel, choose_kernel
 from nbapp.notebook import Notebook, load_notebook
 from nbapp.package import trim
 from nbapp.package.progress import Progress
+from nbapp.templates import Template
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _ICON_MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".ico": b"\x00\x00\x01\x00", ".icns": b"icns"}
@@ -35,6 +36,7 @@ class PackageRequest:
     version: str = "1.0.0"
     kernel: ForeignKernel | None = None  # a non-Python notebook's installed kernel
     depends: tuple[str, ...] = ()  # Debian packages the .deb declares (its kernel's, say)
+    template: Template | None = None  # None: nbapp's default page
 
     @classmethod
     def from_args(
@@ -52,10 +54,14 @@ class PackageRequest:
         installers: list[str] | None = None,
         version: str = "1.0.0",
         depends: list[str] | None = None,
+        template: str | None = None,
     ) -> PackageRequest:
         """Every user mistake becomes a one-line UsageError (exit 2) before anything runs."""
+        from nbapp.template_choice import chosen_template
+
         _check_pyinstaller()
         loaded = load_notebook(notebook)
+        chosen = chosen_template(template, loaded)
         app_name = name if name is not None else loaded.path.stem
         if not _NAME.match(app_name):
             raise UsageError(
@@ -83,6 +89,7 @@ class PackageRequest:
             version=version,
             kernel=kernel,
             depends=relations,
+            template=chosen,
         )
 
 
@@ -179,6 +186,7 @@ def package(request: PackageRequest) -> Path:
         onefile=request.onefile,
         window=request.window,
         debug=request.debug,
+        template=request.template,
     )
     kind = "one file" if request.onefile else "one folder"
     with progress.stage("freeze", f"PyInstaller, {kind}") as notes:
@@ -190,7 +198,7 @@ def package(request: PackageRequest) -> Path:
         notes.append(f"{trim.human(trim.size_of(target))}, {trim.human(freed)} removed after build")
     if request.smoke_test:
         with progress.stage("smoke test", f"starting {executable.name} headless") as notes:
-            result = smoke_test(executable, discovery)
+            result = smoke_test(executable, discovery, request.template)
             seconds = result.seconds_to_done
             notes.append(f"{result.cells_checked} cells match, done after {seconds:.1f} s")
         if result.text_differences:

@@ -31,6 +31,13 @@ def add_package_command(commands: Any) -> None:
         "--onefile", action="store_true", help="one executable file instead of a folder"
     )
     package.add_argument(
+        "--template",
+        default=None,
+        metavar="NAME|PATH",
+        help="the page's template, as for nbapp run; the app carries its files "
+        "(default: metadata.nbapp.template)",
+    )
+    package.add_argument(
         "--include",
         action="append",
         default=[],
@@ -80,6 +87,7 @@ def run_package(args: argparse.Namespace) -> int:
         name=args.name,
         icon=Path(args.icon) if args.icon else None,
         onefile=args.onefile,
+        template=args.template,
         includes=[Path(p) for p in args.include],
         window=not args.no_window_support,
         smoke_test=not args.no_smoke_test,

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbapp.errors import NbappError
+from nbapp.errors import NbappError, UsageError
 from nbapp.frozen import BUNDLE_DIR, CONFIG_FILE
 from nbapp.package import trim
 from nbapp.package.discover import Discovery
+from nbapp.templates import Template
 
 RECIPE_DIR_NAME = "build"
 # Loaded by name (importlib) in the window code path, so analysis cannot see them.
@@ -56,6 +57,7 @@ class FreezeRequest:
     onefile: bool
     window: bool
     debug: bool = False
+    template: Template | None = None
 
 
 def recipe_dir() -> Path:
@@ -143,9 +145,12 @@ def _config(request: FreezeRequest, bundle: Path) -> dict[str, Any]:
         icon_copy = bundle / f"icon{request.icon.suffix.lower()}"
         shutil.copyfile(request.icon, icon_copy)
         datas.append([str(icon_copy), inside])
-        node = _with_icon(node, icon_copy.name)
+        node = _with_app_setting(node, "icon", icon_copy.name)
     elif notebook.app.icon:
         datas.append([str(notebook.folder / notebook.app.icon), _dest(inside, notebook.app.icon)])
+    if request.template is not None:
+        datas += _template_datas(request.template, inside)
+        node = _with_app_setting(node, "template", request.template.name)
     bundled_notebook = bundle / notebook.path.name
     import nbformat
 
@@ -196,14 +201,33 @@ def _dest(inside: str, relative: Path | str) -> str:
     return inside if parent == "." else f"{inside}/{parent}"
 
 
-def _with_icon(node: Any, icon_name: str) -> Any:
+def _with_app_setting(node: Any, key: str, value: str) -> Any:
+    """The notebook with ``metadata.nbapp[key]`` set, for the app to read."""
     import copy
 
     node = copy.deepcopy(node)
     meta = dict(node.metadata.get("nbapp") or {})
-    meta["icon"] = icon_name
+    meta[key] = value
     node.metadata["nbapp"] = meta
     return node
+
+
+def _template_datas(template: Template, inside: str) -> list[list[str]]:
+    """The template's own folders (nbapp's come with nbapp) as ``templates/NAME`` next to the
+    bundled notebook, where the app finds a template by name first."""
+    datas: list[list[str]] = []
+    names: set[str] = set()
+    for folder in template.chain:
+        if folder.builtin:
+            continue
+        if folder.name in names:
+            raise UsageError(
+                f"{folder.describe()}: another template of its chain has the name "
+                f"{folder.name!r}; rename one to package it"
+            )
+        names.add(folder.name)
+        datas.append([str(folder.path), f"{inside}/templates/{folder.name}"])
+    return datas
 
 
 def _widget_extension_datas(module_names: list[str]) -> list[list[str]]:
