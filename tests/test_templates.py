@@ -266,6 +266,24 @@ probe();
     assert not probe.exists()
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("template", ["grid", "slides", "print"])
+def test_cells_still_arrive_one_by_one_in_each_template(
+    serve, notebook, page: Page, page_log: PageLog, template: str
+) -> None:
+    nb = notebook(["print('first-output')", "import time; time.sleep(4)", "print('last-output')"])
+    page.goto(serve(nb, "--template", template).url)
+    page.get_by_text("first-output").wait_for(timeout=30_000)
+    # The first output is on screen while cell 2 still runs, and the bar says so.
+    assert page.get_attribute("body", "data-nbapp-state") == "running"
+    assert page.locator(".nbapp-bar").is_visible()
+    page.get_by_text("Running cell 2 of 3").wait_for(timeout=10_000)
+    assert page.get_by_text("last-output").count() == 0
+    wait_state(page, "done")
+    assert page.get_by_text("last-output").count() == 1
+    assert not page_log.console_errors, page_log.console_errors
+
+
 # --- grid: jupyter_dashboards / voila-gridstack layouts --------------------------------------
 def dashboards_cell(
     col: int | None, row: int | None, width: int, height: int, hidden: bool = False
