@@ -508,6 +508,23 @@ def test_print_template_lays_the_dashboard_out_for_paper(
     assert not page_log.console_errors, page_log.console_errors
 
 
+@pytest.mark.browser
+def test_print_export_is_one_offline_file_for_paper(
+    tmp_path: Path, file_page: tuple[Page, list[str], list[str]]
+) -> None:
+    nb = write_notebook(tmp_path / "report.ipynb", PRINT_CELLS)
+    target = export(nb, "--template", "print")
+    page = open_exported(file_page, target)
+    page.emulate_media(media="print")
+    assert visible(page, "folded away")
+    left = box(page, "section:has-text('left half')")
+    right = box(page, "section:has-text('right half')")
+    assert abs(left["y"] - right["y"]) < 2 and left["x"] + left["width"] <= right["x"]
+    pdf = page.pdf(format="A4")
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 2
+    assert_offline(file_page, target)
+
+
 # --- bad templates -------------------------------------------------------------------------
 BAD = {
     "unknown name": ({}, "--template nosuch", "'nosuch': no template of that name"),
