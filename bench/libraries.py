@@ -180,7 +180,7 @@ LIBRARIES = (
         "cube = Mesh(BoxGeometry(1, 1, 1), MeshBasicMaterial(color='red'))\n"
         "camera = PerspectiveCamera(position=[2, 2, 2])\n"
         "Renderer(scene=Scene(children=[cube]), camera=camera, width=200, height=200)",
-        ".jupyter-widgets canvas",
+        ".jupyter-threejs canvas",
         "the WebGL canvas",
         owner="13a",
     ),
@@ -188,22 +188,23 @@ LIBRARIES = (
         "ipyvolume",
         "import ipyvolume as ipv, numpy as np\nx, y, z = np.random.random((3, 50))\n"
         "ipv.quickscatter(x, y, z, size=2)",
-        ".jupyter-widgets canvas",
+        ".jp-OutputArea-output canvas",
         "the WebGL canvas",
         owner="13a",
     ),
     _lib(
         "ipywebrtc",
-        "from ipywebrtc import VideoStream\nimport base64\nVideoStream(value=b'', format='mp4')",
-        ".jupyter-widgets video",
-        "the video element",
+        "import ipywidgets as w\nfrom ipywebrtc import VideoStream\n"
+        "VideoStream(video=w.Video(value=b'', format='mp4'))",
+        ".jp-OutputArea-output video",
+        "the stream's video element",
         owner="13a",
     ),
     _lib(
         "ipycanvas",
         "from ipycanvas import Canvas\ncanvas = Canvas(width=200, height=100)\n"
         "canvas.fill_style = 'red'\ncanvas.fill_rect(10, 10, 80, 40)\ncanvas",
-        ".jupyter-widgets canvas",
+        ".jp-OutputArea-output canvas",
         "the canvas",
         owner="13a",
     ),

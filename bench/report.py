@@ -185,6 +185,9 @@ def markdown(
         "Every figure is a median with the min-max over the repetitions; the ratio is",
         "nbapp's median over Voilà's (below 1 means nbapp is faster or lighter).",
         "",
+        "Which libraries render live and offline in each tool: [libraries.md](libraries.md)",
+        "(`make bench-libraries`).",
+        "",
         "## Run",
         "",
         f"- Date: {when}; {plan.reps} repetitions per notebook and tool, {plan.moves} slider"

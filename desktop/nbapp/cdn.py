@@ -149,9 +149,15 @@ def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((rule.compiled(), rule.python_replacement()) for rule in rules())
 
 
+@cache
+def _any_rule() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{rule.pattern})" for rule in rules()))
+
+
 def rewrite(html: str) -> str:
     """``html`` with every CDN URL the app serves replaced by its local URL."""
-    if "//" not in html:
+    # One scan first: most outputs (and Bokeh's megabytes of inline JS) name no CDN at all.
+    if "//" not in html or not _any_rule().search(html):
         return html
     for pattern, local in _compiled():
         html = pattern.sub(local, html)

@@ -12,6 +12,7 @@
 
 const RULES_ID = "nbapp-cdn-rules";
 let rules = null;
+let anyRule = null; // one scan first: most outputs name no CDN at all
 
 function cdnRules() {
   if (rules === null) {
@@ -19,7 +20,9 @@ function cdnRules() {
     const block = document.getElementById(RULES_ID);
     if (block) {
       try {
-        rules = JSON.parse(block.textContent).map((r) => [new RegExp(r.pattern, "g"), r.local]);
+        const spec = JSON.parse(block.textContent);
+        rules = spec.map((r) => [new RegExp(r.pattern, "g"), r.local]);
+        if (spec.length) anyRule = new RegExp(spec.map((r) => `(?:${r.pattern})`).join("|"));
       } catch (err) {
         console.warn("nbapp: unreadable CDN rules", err);
       }
@@ -30,8 +33,10 @@ function cdnRules() {
 
 /** `html` with every CDN URL the app serves replaced by its local URL. */
 export function rewriteCdn(html) {
+  const all = cdnRules();
+  if (!anyRule || !anyRule.test(html)) return html;
   let text = html;
-  for (const [pattern, local] of cdnRules()) text = text.replace(pattern, local);
+  for (const [pattern, local] of all) text = text.replace(pattern, local);
   return text;
 }
 
