@@ -183,3 +183,28 @@ def test_charts_and_maps_are_drawn_in_the_exported_page_with_no_request(
     assert "needs a network connection" in frame.locator(".nbapp-offline-tiles").inner_text()
     assert requests == [target.as_uri()], requests
     assert not errors, errors
+
+
+def test_itables_and_great_tables_work_in_the_exported_page(
+    tmp_path: Path, file_page: tuple[Page, list[str]]
+) -> None:
+    """itables' offline mode carries its bundle in the output (run from a blob: URL)."""
+    nb = write_notebook(
+        tmp_path / "tables.ipynb",
+        [
+            "import pandas as pd\nfrom itables import init_notebook_mode\n"
+            "init_notebook_mode(all_interactive=True)\n"
+            "pd.DataFrame({'name': [f'row-{i}' for i in range(30)]})",
+            "from great_tables import GT, exibble\nGT(exibble.head(3)).tab_header(title='Offline table')",
+        ],
+    )
+    target = tmp_path / "tables.html"
+    result = export(nb, "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    page, requests = file_page
+    page.goto(target.as_uri())
+    page.wait_for_function("document.querySelectorAll('table.dataTable tbody tr').length === 10")
+    page.locator(".dt-search input").fill("row-17")
+    page.wait_for_function("document.querySelectorAll('table.dataTable tbody tr').length === 1")
+    assert page.locator(".gt_title").inner_text() == "Offline table"
+    assert [u for u in requests if not u.startswith("blob:")] == [target.as_uri()], requests
