@@ -1,11 +1,11 @@
 """``nbapp export``: the executed dashboard as one self-contained HTML file.
 
 The notebook runs once on a private kernel, exactly as ``nbapp run`` runs it (same tags,
-layout and theme); the page is then laid out here instead of by nbapp.js, with every style,
-script and font inlined and the widgets' final state embedded, so it opens from disk with no
-server and makes no request at all. Widgets render from that saved state (built-in
-ipywidgets; they no longer talk to a kernel); math is typeset by an inlined MathJax, Plotly
-figures drawn by an inlined plotly.js.
+template and theme); the page is then rendered from the same page template as the live page,
+with every style, script and font inlined (``InlineAssets``) and the widgets' final state
+embedded, so it opens from disk with no server and makes no request at all. Widgets render
+from that saved state (built-in ipywidgets; they no longer talk to a kernel); math is typeset
+by an inlined MathJax, Plotly figures drawn by an inlined plotly.js.
 """
 
 from __future__ import annotations
