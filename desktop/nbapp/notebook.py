@@ -152,6 +152,10 @@ def _validated(path: Path, data: dict[str, object]) -> NotebookNode:
             _, normalized = nbformat.validator.normalize(data)
             node = nbformat.from_dict(normalized)
             nbformat.validate(node)
+            # nbformat 4.0-4.4 cells have no ids; whatever builds a 4.5 notebook from them
+            # later (the renderer, nbclient) would warn on stderr. Upgrade once, here.
+            if node.nbformat_minor < 5:
+                node = nbformat.v4.upgrade(node)
         except ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "top level"
             first_line = str(exc.message).splitlines()[0]
