@@ -105,6 +105,10 @@ class Dashboard:
         for queue in self._listeners:
             queue.put_nowait(event)
 
+    def notice(self, message: str) -> None:
+        """Tell open pages something went wrong that changes no state (a refused upload)."""
+        self._publish({"type": "notice", "message": message})
+
     def fragments(self) -> list[tuple[int, str, Placement]]:
         """What the page shows, in notebook order: (cell index, HTML, placement)."""
         return [(i, *self._fragments[i]) for i in sorted(self._fragments)]
@@ -179,6 +183,10 @@ class Dashboard:
             finished = await self._run_cells(runner)
             if runner is not None:
                 self.widget_state = runner.widget_state()
+                # Its iopub subscription would keep every later kernel message (each widget
+                # change's echo and status) unread in this process: 45 MB per 10,000 changes.
+                runner.close()
+                runner = None
             if finished:
                 self._set_status(Status(State.DONE, "", self._total, self._total))
             if self.kernel is not None and self.status.state != State.DEAD:
