@@ -122,6 +122,11 @@
       showCell(event.index, event.html, event.region);
     } else if (event.type === "status") {
       showStatus(event);
+    } else if (event.type === "notice") {
+      // Something refused that changes no state (a too-large upload): say it in the bar.
+      body.classList.remove("nbapp-quiet");
+      body.dataset.nbappNotice = event.message;
+      text.textContent = event.message;
     }
   };
   events.onerror = () => {

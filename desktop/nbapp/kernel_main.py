@@ -56,6 +56,9 @@ def start_watchdog() -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     watched = start_watchdog()
+    from nbapp.heap import watch_in_background
+
+    watch_in_background()  # a widget storm's freed heap goes back to the system
     import zmq
     from ipykernel.kernelapp import IPKernelApp
 

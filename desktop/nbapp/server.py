@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.client import responses
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,9 @@ from tornado import web, websocket
 from tornado.iostream import StreamClosedError
 
 from nbapp.bridge import KernelBridge
-from nbapp.dashboard import Dashboard, State
+from nbapp.dashboard import Dashboard, Event, State
 from nbapp.gridview import active_view
+from nbapp.heap import AfterBursts
 from nbapp.library_assets import (
     ITABLES_URL,
     PANEL_URL,
@@ -41,6 +42,22 @@ log = logging.getLogger(__name__)
 
 _KEEPALIVE_SECONDS = 15.0
 _KERNEL_WAIT_SECONDS = 120.0
+# The largest websocket message the page may send. A FileUpload widget sends the whole file in
+# one message, so this is the largest file a dashboard can take; the server holds the message
+# and the kernel a copy of it while it passes. Tornado's implicit default (10 MiB, which
+# jupyter_server and Voila keep) refuses files Voila users are told to raise it for; 24 MiB
+# takes ordinary CSVs, spreadsheets and photos. docs/reliability.md has the measured cost.
+MAX_MESSAGE_BYTES = 24 * 2**20
+# What the server may hold for a page that does not read its websocket; past it, the page is
+# dropped rather than the server's memory growing with everything the kernel says.
+MAX_PENDING_BYTES = 64 * 2**20
+# Open websockets and event streams per app, each kind. A window or a browser tab holds one of
+# each (two for a moment while it reloads); the bound stops a local program from piling up
+# kernel sockets and file descriptors.
+MAX_CONNECTIONS = 16
+# Close codes (RFC 6455): 1008 policy violation, 1009 message too big, 1013 try again later.
+_CLOSE_TOO_MANY = 1013
+_CLOSE_NOT_READING = 1008
 # What the page may load: only this app. Inline scripts and eval stay allowed because
 # notebook outputs (Plotly, Bokeh, widgets) use them.
 _CSP = (
@@ -78,6 +95,14 @@ FILE_SUFFIXES = frozenset(
 TEMPLATE_SUFFIXES = SERVED_SUFFIXES | frozenset([".webp", ".avif", ".ico"])
 
 
+@dataclass
+class Connections:
+    """How many websockets and event streams are open now (one event loop: no lock)."""
+
+    sockets: int = 0
+    streams: int = 0
+
+
 @dataclass(frozen=True)
 class ServerContext:
     """What every handler gets through its route."""
@@ -87,6 +112,8 @@ class ServerContext:
     page: PageRenderer
     show_tracebacks: bool = False
     theme: str = "auto"
+    connections: Connections = field(default_factory=Connections)
+    bursts: AfterBursts = field(default_factory=AfterBursts)
 
 
 class Guarded(web.RequestHandler):
@@ -150,9 +177,30 @@ class PageHandler(Guarded):
 class EventsHandler(Guarded):
     """Server-sent events: the page's cells and status, replayed from the start on connect."""
 
+    _queue: asyncio.Queue[Event | None] | None = None
+
     async def get(self) -> None:
+        counts = self.ctx.connections
+        if counts.streams >= MAX_CONNECTIONS:
+            log.warning("refused an event stream: %d are open already", counts.streams)
+            self.set_status(503)
+            self.set_header("Retry-After", "5")
+            self.finish(f"503 too many open pages (at most {MAX_CONNECTIONS})\n")
+            return
+        counts.streams += 1
+        try:
+            await self._stream()
+        finally:
+            counts.streams -= 1
+
+    def on_connection_close(self) -> None:
+        # A page gone (reload, closed tab) frees its slot now, not at the next keepalive.
+        if self._queue is not None:
+            self._queue.put_nowait(None)
+
+    async def _stream(self) -> None:
         self.set_header("Content-Type", "text/event-stream; charset=utf-8")
-        queue = self.dashboard.subscribe()
+        queue = self._queue = self.dashboard.subscribe()
         try:
             while True:
                 try:
@@ -199,6 +247,8 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
     def initialize(self, ctx: ServerContext, **kwargs: Any) -> None:
         super().initialize(ctx)
         self.bridge: KernelBridge | None = None
+        self._counted = False
+        self._pending_bytes = 0
 
     def _needs_origin(self) -> bool:
         return True  # a websocket without our Origin is refused, missing Origin included
@@ -212,9 +262,39 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
             raise web.HTTPError(404)
         await super().get(*args, **kwargs)
 
+    def get_websocket_protocol(self) -> websocket.WebSocketProtocol | None:
+        protocol = super().get_websocket_protocol()
+        if protocol is not None:
+            # Tornado refuses an oversized message by closing with 1009 on its own, without
+            # telling the handler; wrap its close so the user learns why the upload vanished.
+            refuse = protocol.close
+
+            def close(code: int | None = None, reason: str | None = None) -> None:
+                if code == 1009:
+                    self._too_big()
+                refuse(code, reason)
+
+            setattr(protocol, "close", close)  # noqa: B010 (mypy forbids assigning a method)
+        return protocol
+
+    def _too_big(self) -> None:
+        limit = MAX_MESSAGE_BYTES // 2**20
+        log.warning("refused a widget message from the page: larger than %d MiB", limit)
+        self.dashboard.notice(
+            f"A widget sent more than {limit} MB at once (a file too large to upload?); "
+            "it was refused."
+        )
+
     async def open(self, *args: str, **kwargs: str) -> None:
         kernel = self.dashboard.kernel
         assert kernel is not None
+        counts = self.ctx.connections
+        if counts.sockets >= MAX_CONNECTIONS:
+            log.warning("refused a kernel websocket: %d are open already", counts.sockets)
+            self.close(_CLOSE_TOO_MANY, f"too many open pages (at most {MAX_CONNECTIONS})")
+            return
+        counts.sockets += 1
+        self._counted = True
         try:
             await asyncio.wait_for(self.dashboard.kernel_ready.wait(), _KERNEL_WAIT_SECONDS)
         except asyncio.TimeoutError:
@@ -224,14 +304,32 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
         self.bridge.start()
 
     def _send(self, frame: str | bytes) -> None:
-        if self.ws_connection is not None:
-            self.write_message(frame, binary=isinstance(frame, bytes))
+        if self.ws_connection is None:
+            return
+        if self._pending_bytes > MAX_PENDING_BYTES:
+            log.warning("dropped a page that stopped reading its widget messages")
+            self.close(_CLOSE_NOT_READING, "the page stopped reading")
+            return
+        size = len(frame)
+        self._pending_bytes += size
+        self.ctx.bursts.note()
+        written = self.write_message(frame, binary=isinstance(frame, bytes))
+        written.add_done_callback(lambda done: self._written(size, done))
+
+    def _written(self, size: int, done: asyncio.Future[None]) -> None:
+        self._pending_bytes -= size
+        if not done.cancelled():
+            done.exception()  # a page gone mid-write is normal: retrieved, not logged
 
     def on_message(self, message: str | bytes) -> None:
         if self.bridge is not None:
+            self.ctx.bursts.note()
             self.bridge.from_page(message)
 
     def on_close(self) -> None:
+        if self._counted:
+            self._counted = False
+            self.ctx.connections.sockets -= 1
         if self.bridge is not None:
             self.bridge.close()
 
@@ -344,5 +442,6 @@ def make_app(
         ],
         log_function=_log_request,
         websocket_ping_interval=30,
+        websocket_max_message_size=MAX_MESSAGE_BYTES,
         xsrf_cookies=False,  # POSTs need our Origin and a SameSite=Strict cookie instead
     )
