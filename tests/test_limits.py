@@ -23,6 +23,8 @@ from tornado.websocket import WebSocketClientConnection, WebSocketClosedError
 from nbapp.notebook import load_notebook
 from nbapp.render import CellRenderer
 from nbapp.server import MAX_CONNECTIONS, MAX_MESSAGE_BYTES
+from test_security import close, connect, kernel_id_of, message
+from test_widgets import UPLOAD
 
 from conftest import PageLog
 from support import (
@@ -36,8 +38,6 @@ from support import (
     text_becomes,
     wait_for,
 )
-from test_security import close, connect, kernel_id_of, message
-from test_widgets import UPLOAD
 
 SLIDER = (
     "import ipywidgets as w\n"
