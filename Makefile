@@ -21,7 +21,7 @@ SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick \
 # compilers, headers and manuals are not needed to run a notebook.
 KERNEL_PACKAGES := r-cran-irkernel
 
-.PHONY: demo test lint system-deps window-deps kernels assets assets-check clean bench bench-quick
+.PHONY: demo test lint system-deps window-deps kernels assets assets-check clean bench bench-quick soak soak-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,7 @@ test: $(VENV)/.test-installed system-deps kernels
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) bench-quick
+	$(MAKE) soak-quick
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check desktop tests bench
@@ -108,6 +109,18 @@ bench-quick: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
 bench-libraries: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
 	$(BIN)/pip install --quiet -r bench/requirements-libraries.txt
 	$(BIN)/python -m bench.libraries $(BENCH_ARGS)
+
+# Reliability figures (bench/soak/): page reloads, a widget storm from the page and a
+# 10-minute soak sampling memory and file descriptors, for `nbapp run` and a packaged app.
+# `make soak` (about 35 minutes) writes docs/reliability.md and docs/images/soak.png;
+# `make soak-quick` (run by `make test`, under a minute) writes to a temporary folder.
+SOAK_QUICK_OUT ?= $(or $(TMPDIR),/tmp)/nbapp-soak-quick
+
+soak: $(VENV)/.test-installed system-deps
+	$(BIN)/python -m bench.soak --packaged $(SOAK_ARGS)
+
+soak-quick: $(VENV)/.test-installed system-deps
+	$(BIN)/python -m bench.soak --quick --out $(SOAK_QUICK_OUT)/reliability.md $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VOILA_VENV) .pytest_cache .mypy_cache .ruff_cache
