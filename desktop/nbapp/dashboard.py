@@ -156,11 +156,15 @@ class Dashboard:
     async def close(self) -> None:
         """Stop the run, tell pages the app is closing, shut the kernel down."""
         self._closed = True
-        busy = self.status.state is State.RUNNING  # in a cell, or still starting the kernel
-        await self._cancel_run()
         self._publish(None)
-        if self.kernel is not None:
-            await self.kernel.shutdown(now=busy)
+        # After a restart in progress, not under it: shutting the kernel down while
+        # jupyter_client restarted it printed a traceback and could leave the new kernel
+        # running (found by tests/test_fuzz.py's POSTs to /nbapp/api/restart).
+        async with self._lock:
+            busy = self.status.state is State.RUNNING  # in a cell, or still starting
+            await self._cancel_run()
+            if self.kernel is not None:
+                await self.kernel.shutdown(now=busy)
 
     async def _cancel_run(self) -> None:
         if self._task is not None and not self._task.done():
