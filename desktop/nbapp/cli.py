@@ -271,6 +271,8 @@ def _log_windowed(settings: RunSettings) -> None:
     from nbapp.logs import log_to_file, route_native_stderr
 
     log_file = log_to_file(settings.debug)
+    if log_file is None:
+        return  # said on stderr; the window opens all the same
     log.info("nbapp %s: %s in a window; log file %s", __version__, settings.notebook, log_file)
     if not settings.debug:  # --debug prints the GUI toolkit's and the kernel's own messages too
         route_native_stderr(log_file)
@@ -293,20 +295,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(getattr(args, "debug", False))
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "export":
-            return _export(args)
-        if args.command == "package":
-            from nbapp.package.cli import run_package
-
-            return run_package(args)
+        return _dispatch(args)
     except NbappError as exc:
         print(f"nbapp: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        return _machine_fault(exc)
     except KeyboardInterrupt:
         return 130
-    return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _run(args)
+    if args.command == "export":
+        return _export(args)
+    from nbapp.package.cli import run_package
+
+    return run_package(args)
+
+
+def _machine_fault(exc: OSError) -> int:
+    """A folder nbapp must write is unwritable or full (the cache of ``nbapp package``, a
+    temporary folder): the machine's fault, not the input's. One line, exit code 1."""
+    log.debug("failed on the file system", exc_info=exc)
+    where = f"{exc.filename}: " if exc.filename else ""
+    print(f"nbapp: error: {where}{exc.strerror or exc}", file=sys.stderr)
+    return 1
 
 
 def run_packaged(notebook: Path, label: str, argv: Sequence[str], prog: str) -> int:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 QUIET_SECONDS = 2.0
 BURST_MESSAGES = 2000
+BURST_BYTES = 16 * 2**20  # or a few large messages (a flood of big widget values)
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -35,19 +36,22 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 class AfterBursts:
-    """Counts relayed messages; once ``BURST_MESSAGES`` went by and ``QUIET_SECONDS`` pass
-    with none, returns freed heap to the system. One timer at most; O(1) per message."""
+    """Counts relayed messages; once ``BURST_MESSAGES`` (or ``BURST_BYTES``) went by and
+    ``QUIET_SECONDS`` pass with none, returns freed heap to the system. One timer at most;
+    O(1) per message."""
 
     def __init__(self) -> None:
         self._trim = _malloc_trim()
         self._count = 0
+        self._bytes = 0
         self._seen = 0
         self._timer: asyncio.TimerHandle | None = None
 
-    def note(self) -> None:
+    def note(self, size: int) -> None:
         if self._trim is None:
             return
         self._count += 1
+        self._bytes += size
         if self._timer is None:
             self._seen = self._count
             self._timer = asyncio.get_running_loop().call_later(QUIET_SECONDS, self._check)
@@ -58,8 +62,8 @@ class AfterBursts:
             self._timer = asyncio.get_running_loop().call_later(QUIET_SECONDS, self._check)
             return
         self._timer = None
-        if self._count >= BURST_MESSAGES and self._trim is not None:
-            self._count = 0
+        if (self._count >= BURST_MESSAGES or self._bytes >= BURST_BYTES) and self._trim:
+            self._count = self._bytes = 0
             self._trim(0)
             log.debug("returned freed memory to the system after a burst")
 

@@ -29,13 +29,37 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def log_to_file(debug: bool) -> Path:
-    """Add the log file to the root logger; stderr keeps warnings only unless ``debug``."""
+class _FileHandler(logging.FileHandler):
+    """A log file that, once it cannot be written (a full disk, a folder gone read-only),
+    says so once on stderr and stops, instead of a traceback per record."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        problem = sys.exc_info()[1]
+        reason = getattr(problem, "strerror", None) or str(problem)
+        logging.getLogger().removeHandler(self)
+        print(
+            f"nbapp: warning: stopped writing the log file {self.baseFilename}: {reason}",
+            file=sys.stderr,
+        )
+
+
+def log_to_file(debug: bool) -> Path | None:
+    """Add the log file to the root logger; stderr keeps warnings only unless ``debug``.
+
+    None, with one line on stderr, when the log folder cannot be written: the app runs on
+    with its messages on stderr rather than not at all."""
     path = log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Created private before the first write: logs name the user's files.
-    os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created private before the first write: logs name the user's files.
+        os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        handler = _FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        print(
+            f"nbapp: warning: cannot write the log file {path} ({exc.strerror}); logging to stderr",
+            file=sys.stderr,
+        )
+        return None
     handler.setFormatter(logging.Formatter(_FORMAT))
     root = logging.getLogger()
     for existing in root.handlers:

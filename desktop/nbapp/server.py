@@ -312,7 +312,7 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
             return
         size = len(frame)
         self._pending_bytes += size
-        self.ctx.bursts.note()
+        self.ctx.bursts.note(size)
         written = self.write_message(frame, binary=isinstance(frame, bytes))
         written.add_done_callback(lambda done: self._written(size, done))
 
@@ -323,7 +323,7 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
 
     def on_message(self, message: str | bytes) -> None:
         if self.bridge is not None:
-            self.ctx.bursts.note()
+            self.ctx.bursts.note(len(message))
             self.bridge.from_page(message)
 
     def on_close(self) -> None:

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import webbrowser
@@ -60,11 +61,33 @@ class NoWindowBackendError(UsageError):
 # --- before anything starts: can a window be shown here? -----------------------------------
 def display_missing() -> str | None:
     """Why no window can be shown on this machine, or None if it can."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
+    if not sys.platform.startswith("linux"):
+        return None
+    x_display = os.environ.get("DISPLAY")
+    if not (x_display or os.environ.get("WAYLAND_DISPLAY")):
         return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
+    if x_display and not os.environ.get("WAYLAND_DISPLAY") and not _x_server_answers(x_display):
+        # Qt would abort the process (SIGABRT) with a page of plugin advice instead.
+        return f"no X server answers at DISPLAY={x_display}"
     return None
+
+
+def _x_server_answers(x_display: str) -> bool:
+    """A local X display (``:N``) has a server listening on its socket. Remote and unusual
+    forms are left to the GUI toolkit."""
+    number = x_display[1:].split(".", maxsplit=1)[0] if x_display.startswith(":") else ""
+    if not number.isdigit():
+        return True
+    path = f"/tmp/.X11-unix/X{number}"
+    for address in ("\0" + path, path):  # Linux X servers listen on both, abstract first
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(2)
+            try:
+                probe.connect(address)
+            except OSError:
+                continue
+            return True
+    return False
 
 
 def _installed(module: str) -> bool:
