@@ -112,7 +112,7 @@ def plot(outcomes: list[Outcome], path: Path) -> None:
     for column, outcome in enumerate(soaked):
         assert outcome.soak is not None
         samples: list[Sample] = outcome.soak.samples
-        minutes = [s.seconds / 60 for s in samples]
+        minutes = [(s.seconds - samples[0].seconds) / 60 for s in samples]
         mem, fds = axes[0][column], axes[1][column]
         mem.plot(minutes, [s.server_mb for s in samples], label="server")
         mem.plot(minutes, [s.kernel_mb for s in samples], label="kernel")
@@ -123,7 +123,7 @@ def plot(outcomes: list[Outcome], path: Path) -> None:
         fds.plot(minutes, [s.server_fds for s in samples], label="server")
         fds.plot(minutes, [s.kernel_fds for s in samples], label="kernel")
         fds.set_title(f"{outcome.label}: open file descriptors")
-        fds.set_xlabel("minutes")
+        fds.set_xlabel("minutes into the soak")
         fds.set_ylim(bottom=0)
         fds.legend(loc="lower right")
     fig.tight_layout()
