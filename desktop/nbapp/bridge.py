@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -34,6 +35,28 @@ _OUTPUTS = frozenset(
     {"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output"}
 )
 _REMEMBERED_REQUESTS = 4096
+# Comm ids: uuid4 hex from ipywidgets, dashed UUIDs from @jupyterlab/services.
+_COMM_ID = re.compile(r"[0-9a-fA-F-]{32,36}")
+
+
+def _shown(text: str) -> str:
+    """What the page chose, fit for one log line: quoted, escaped, short."""
+    return repr(text[:40])
+
+
+def _malformed(msg_type: str, content: dict[str, Any]) -> str:
+    """Why an allowed message's content is not what ipykernel expects ('' if it is). The
+    kernel would print a KeyError traceback for each, or the page's id in its own log."""
+    if msg_type not in _COMM:
+        return ""
+    comm_id = content.get("comm_id")
+    if not isinstance(comm_id, str) or not _COMM_ID.fullmatch(comm_id):
+        return "no comm_id, or not a comm id"
+    if msg_type == "comm_open" and not isinstance(content.get("target_name"), str):
+        return "no target_name"
+    if not isinstance(content.get("data", {}), dict):
+        return "data is not an object"
+    return ""
 
 
 class KernelBridge:
@@ -80,7 +103,15 @@ class KernelBridge:
             return
         msg_type = msg["header"]["msg_type"]
         if msg["channel"] != "shell" or msg_type not in PAGE_TO_KERNEL:
-            log.warning("dropped %s on %s from the page (not allowed)", msg_type, msg["channel"])
+            log.warning(
+                "dropped %s on %s from the page (not allowed)",
+                _shown(msg_type),
+                _shown(msg["channel"]),
+            )
+            return
+        problem = _malformed(msg_type, msg["content"])
+        if problem:
+            log.warning("dropped a %s from the page: %s", msg_type, problem)
             return
         assert self._shell is not None
         self._remember(msg["header"]["msg_id"])
