@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError
 
+from nbapp.layout import place
 from nbapp.notebook import load_notebook
 from nbapp.render import CellRenderer
 from nbapp.server import MAX_CONNECTIONS, MAX_MESSAGE_BYTES
@@ -74,9 +75,14 @@ def test_old_notebook_renders_without_nbformat_warnings(tmp_path: Path) -> None:
     """pytest turns warnings into errors: MissingIDFieldWarning from the renderer fails this."""
     notebook = load_notebook(old_notebook(tmp_path / "old.ipynb"))
     renderer = CellRenderer(show_tracebacks=False)
-    for cell in notebook.node.cells:
-        assert renderer.render(cell, notebook.node.metadata)
-    nbformat.validate(notebook.node)  # a valid 4.5 notebook now, ids and all
+    for index, cell in enumerate(notebook.node.cells):
+        fields = place(cell, only_tagged=False).template_fields(index, cell.cell_type)
+        assert renderer.render(cell, notebook.node.metadata, fields)
+    # Upgraded once at load, so every consumer (renderer, nbclient, export, package) gets
+    # a valid 4.5 notebook with ids.
+    assert notebook.node.nbformat_minor == 5
+    assert all(cell.get("id") for cell in notebook.node.cells)
+    nbformat.validate(notebook.node)
 
 
 def test_a_normal_run_prints_the_serving_line_and_nothing_else(serve, tmp_path: Path) -> None:
