@@ -50,6 +50,8 @@ class Discovery:
 
     notebook: Notebook
     modules: list[str] = field(default_factory=list)
+    # What the kernel imported before the first cell: needed by every app's kernel.
+    kernel_modules: list[str] = field(default_factory=list)
     data_files: list[Path] = field(default_factory=list)  # relative to the notebook's folder
     widget_modules: list[str] = field(default_factory=list)
     executed: NotebookNode | None = None  # the notebook with the build-time outputs
@@ -169,6 +171,7 @@ async def _discover(notebook: Notebook, cell_timeout: float) -> Discovery:
     return Discovery(
         notebook=notebook,
         modules=_user_modules(report["modules"]),
+        kernel_modules=_user_modules(report.get("kernel_modules", [])),
         data_files=_data_files(notebook, report["files"]),
         widget_modules=_widget_modules(client.widget_state),
         executed=executed,
@@ -209,7 +212,11 @@ def _read_report(path: Path) -> dict[str, Any]:
 
 
 def _user_modules(modules: list[str]) -> list[str]:
-    return [m for m in modules if not m.startswith(("nbapp.package", "__main__"))]
+    return [
+        m
+        for m in modules
+        if not m.startswith(("nbapp.package", "__main__", "__mp_main__", "_frozen_importlib"))
+    ]
 
 
 def _data_files(notebook: Notebook, opened: list[list[Any]]) -> list[Path]:

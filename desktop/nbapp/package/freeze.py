@@ -39,8 +39,12 @@ KERNEL_IMPORTS = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
-    "matplotlib_inline.backend_inline",
+    "IPython.extensions.storemagic",  # IPython's default extension, loaded by name
 )
+# The kernel sets MPLBACKEND to its inline backend, which pyplot loads by name: wherever
+# matplotlib is in the app, so is the backend the kernel names (not otherwise: it imports
+# matplotlib itself, which an app without plots should not carry).
+MATPLOTLIB_KERNEL_IMPORTS = ("matplotlib_inline", "matplotlib_inline.backend_inline")
 
 
 class FreezeError(NbappError):
@@ -160,22 +164,24 @@ def _config(request: FreezeRequest, bundle: Path) -> dict[str, Any]:
         source = notebook.folder / relative
         target = f"{inside}/{relative.as_posix()}" if source.is_dir() else _dest(inside, relative)
         datas.append([str(source), target])
+    settings = {
+        "name": request.name,
+        "label": notebook.path.name,
+        "notebook": f"notebook/{notebook.path.name}",
+    }
     app_json = bundle / CONFIG_FILE
-    app_json.write_text(
-        json.dumps(
-            {
-                "name": request.name,
-                "label": notebook.path.name,
-                "notebook": f"notebook/{notebook.path.name}",
-            }
-        ),
-        "utf-8",
-    )
+    app_json.write_text(json.dumps(settings), "utf-8")
     datas.append([str(app_json), BUNDLE_DIR])
     datas += _widget_extension_datas(discovery.widget_modules)
     packages = [p for p in discovery.top_level_packages if p not in sys.stdlib_module_names]
-    hidden = [*KERNEL_IMPORTS, *discovery.modules, *(WINDOW_IMPORTS if request.window else ())]
     excludes = trim.excluded_modules(window=request.window, needed=discovery.modules)
+    hidden = [
+        *KERNEL_IMPORTS,
+        *kernel_start_modules(discovery.kernel_modules, excludes),
+        *discovery.modules,
+        *(MATPLOTLIB_KERNEL_IMPORTS if "matplotlib" in packages else ()),
+        *(WINDOW_IMPORTS if request.window else ()),
+    ]
     return {
         "name": request.name,
         "entry": str(recipe / "app_entry.py"),
@@ -194,6 +200,30 @@ def _config(request: FreezeRequest, bundle: Path) -> dict[str, Any]:
         "onefile": request.onefile,
         "console": not (request.window and sys.platform == "win32"),
     }
+
+
+def kernel_start_modules(modules: list[str], excludes: list[str]) -> list[str]:
+    """What the build-time kernel imported before the first cell, as hidden imports: minus
+    what the app leaves out, and minus names no import can find (debugpy's vendored pydevd,
+    which it puts on sys.path itself; Cython's internal module names)."""
+    import importlib.util
+
+    left_out = set(excludes)
+    findable: dict[str, bool] = {}
+
+    def found(top: str) -> bool:
+        if top not in findable:
+            try:
+                findable[top] = importlib.util.find_spec(top) is not None
+            except (ImportError, ValueError):
+                findable[top] = False
+        return findable[top]
+
+    return [
+        m
+        for m in modules
+        if m.split(".")[0] not in left_out and not m.startswith("_") and found(m.split(".")[0])
+    ]
 
 
 def _dest(inside: str, relative: Path | str) -> str:

@@ -1,8 +1,10 @@
 """Kernel entry used at build time: ipykernel plus a record of what the notebook touches.
 
 An audit hook notes every file opened; ``mark()`` (run before the first cell) snapshots
-``sys.modules``; ``report(path)`` (run after the last) writes the modules imported since and the
-files opened since to a JSON file. Nothing here runs in the packaged app.
+``sys.modules``; ``report(path)`` (run after the last) writes the modules imported since, the
+modules the kernel itself had imported by then (its start-up: ipykernel, IPython's formatters,
+display hooks and default extensions, all loaded by name where PyInstaller's analysis cannot
+see them) and the files opened since to a JSON file. Nothing here runs in the packaged app.
 """
 
 from __future__ import annotations
@@ -49,7 +51,11 @@ def report(path: str) -> None:
     files: dict[str, bool] = {}
     for name, reads in _opened:
         files[name] = files.get(name, True) and reads
-    data = {"modules": modules, "files": [[n, r] for n, r in sorted(files.items())]}
+    data = {
+        "modules": modules,
+        "kernel_modules": sorted(_baseline),
+        "files": [[n, r] for n, r in sorted(files.items())],
+    }
     Path(path).write_text(json.dumps(data), encoding="utf-8")
 
 
