@@ -37,6 +37,14 @@ def is_local(url: str) -> bool:
     return parts.hostname in LOOPBACK_HOSTS
 
 
+@pytest.fixture(autouse=True)
+def own_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with an empty user cache: nbapp keeps each finished run there as the
+    next start's snapshot, and a test must not open on what another test (or an earlier
+    test run) left for a notebook with the same content."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
 @pytest.fixture
 def serve() -> Iterator[Callable[..., Running]]:
     """Start nbapp on a notebook (``serve(path, *args, env=...)``); stopped after the test."""

@@ -67,18 +67,35 @@
     return { box, inner: html };
   }
 
-  function showCell(index, html, region) {
+  // A cell's element: live, or (data-nbapp-snapshot) what an earlier run showed, painted at
+  // once while this run catches up. An element whose new HTML is what it already shows (same
+  // hash) is left as it is: no reflow, no scripts run twice, images stay decoded.
+  function showCell(event) {
+    const { index, html, region, hash, snapshot } = event;
     const container = region === "sidebar" ? sidebar : cells;
     const old = document.querySelector(`[data-cell-index="${index}"]`);
+    if (old && hash && old.dataset.nbappHash === hash && old.parentElement === container) {
+      delete old.dataset.nbappStale;
+      old.toggleAttribute("data-nbapp-snapshot", Boolean(snapshot));
+      return;
+    }
     const cell = cellBox(index, html);
     if (!cell) {
       old?.remove();
       return;
     }
     const element = cell.box;
-    if (old) {
+    element.dataset.nbappHash = hash || "";
+    element.toggleAttribute("data-nbapp-snapshot", Boolean(snapshot));
+    if (old?.hasAttribute("data-nbapp-snapshot")) {
+      // Hold the snapshot's height until the run ends, so a live output that is still
+      // drawing (a widget, a figure) does not pull the cells below up and down.
+      element.style.minHeight = `${old.getBoundingClientRect().height}px`;
+    }
+    if (old && old.parentElement === container) {
       old.replaceWith(element);
     } else {
+      old?.remove();
       const after = Array.from(container.children).find((s) => Number(s.dataset.cellIndex) > index);
       container.insertBefore(element, after || null);
     }
@@ -95,6 +112,43 @@
     document.dispatchEvent(new CustomEvent("nbapp:cell", { detail: { index, element } }));
   }
 
+  function hideEmptySidebar() {
+    if (!sidebar.children.length) {
+      sidebar.hidden = true;
+      body.classList.remove("nbapp-has-sidebar");
+    }
+  }
+
+  // Marked as starting while any cell shows an earlier run: dimmed, controls not live, and the
+  // bar says why (see nbapp.css).
+  const note = document.createElement("span");
+  note.className = "nbapp-snapshot-note";
+  note.textContent = "showing the last run until this one has caught up";
+  text?.after(note);
+  function markStarting() {
+    body.classList.toggle("nbapp-starting", Boolean(document.querySelector("[data-nbapp-snapshot]")));
+  }
+
+  // The run has ended: whatever still shows an earlier run's output was not confirmed by this
+  // one (a later cell after a failure, a cell that now shows nothing): it goes.
+  function endSnapshot() {
+    document.querySelectorAll("[data-nbapp-snapshot]").forEach((s) => s.remove());
+    document.querySelectorAll("[data-cell-index]").forEach((s) => { s.style.minHeight = ""; });
+    hideEmptySidebar();
+  }
+
+  // The page came with its cells as the server had them (the last run's snapshot, or the live
+  // cells on a reload): shown now, before the event stream has even opened.
+  const initial = document.getElementById("nbapp-initial-cells");
+  if (initial) {
+    try {
+      JSON.parse(initial.textContent).forEach(showCell);
+    } catch (err) {
+      console.warn("nbapp: the page's first cells could not be shown", err);
+    }
+    markStarting();
+  }
+
   function showStatus(s) {
     body.dataset.nbappState = s.state;
     const running = s.state === "running";
@@ -102,25 +156,33 @@
     fill.style.width = s.total ? `${Math.round((100 * (running ? s.cell - 1 : s.cell)) / s.total)}%` : "0";
     body.classList.toggle("nbapp-busy", running);
     body.classList.toggle("nbapp-quiet", s.state === "done");
+    if (!running) endSnapshot();
+    markStarting();
     restart.hidden = !(s.state === "error" || s.state === "dead");
     document.dispatchEvent(new CustomEvent("nbapp:status", { detail: s }));
   }
 
   let seenReset = false;
+  let replaying = false;
   const events = new EventSource("/nbapp/api/events");
   events.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "reset") {
       // A restarted kernel has new widgets: start the page afresh. The first reset of a
-      // connection only clears what an earlier connection showed.
+      // connection replays the page as the server has it: cells it does not send again go
+      // once the replay ends (at its status event), the others stay as they are.
       if (seenReset && document.querySelector(".jupyter-widgets")) location.reload();
       seenReset = true;
-      cells.replaceChildren();
-      sidebar.replaceChildren();
-      sidebar.hidden = true;
+      replaying = true;
+      document.querySelectorAll("[data-cell-index]").forEach((s) => { s.dataset.nbappStale = ""; });
     } else if (event.type === "cell") {
-      showCell(event.index, event.html, event.region);
+      showCell(event);
     } else if (event.type === "status") {
+      if (replaying) {
+        replaying = false;
+        document.querySelectorAll("[data-nbapp-stale]").forEach((s) => s.remove());
+        hideEmptySidebar();
+      }
       showStatus(event);
     } else if (event.type === "notice") {
       // Something refused that changes no state (a too-large upload): say it in the bar.

@@ -10,12 +10,14 @@ from collections.abc import Callable
 
 from tornado.httpserver import HTTPServer
 
+from nbapp import snapshot
 from nbapp.dashboard import Dashboard
 from nbapp.early_kernel import EarlyKernel
 from nbapp.notebook import Notebook
 from nbapp.security import Guard
 from nbapp.server import make_app
 from nbapp.settings import RunSettings
+from nbapp.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,14 @@ class App:
     async def serve(self, on_ready: Callable[[App], None]) -> None:
         """Serve until ``stop()``; then server, pages, kernel go down in that order."""
         self._loop = asyncio.get_running_loop()
-        dashboard = Dashboard(self.notebook, self.settings, early_kernel=self._early_kernel)
+        first, keep = self._snapshots()
+        dashboard = Dashboard(
+            self.notebook,
+            self.settings,
+            early_kernel=self._early_kernel,
+            snapshot=first,
+            keep_snapshot=keep,
+        )
         self.dashboard = dashboard
         server = HTTPServer(
             make_app(
@@ -71,6 +80,27 @@ class App:
             server.stop()
             await dashboard.close()
             await asyncio.wait_for(server.close_all_connections(), 5)
+
+    def _snapshots(self) -> tuple[Snapshot | None, Callable[[Snapshot], object] | None]:
+        """The snapshot to open on (the last run's, else the one built into a packaged app)
+        and where a finished run goes; neither with ``--no-snapshot``."""
+        settings = self.settings
+        if not settings.snapshots:
+            return None, None
+        key = snapshot.content_key(
+            self.notebook.node,
+            only_tagged=settings.only_tagged,
+            show_tracebacks=settings.show_tracebacks,
+            query=settings.query_string,
+            template=settings.template,
+        )
+        first = snapshot.load(key)
+        if first is None and settings.bundled_snapshot is not None:
+            bundled = snapshot.read(settings.bundled_snapshot)
+            if bundled is not None and bundled.key == key:
+                first = bundled
+        log.debug("opening on a snapshot: %s", first is not None)
+        return first, lambda finished: snapshot.save(key, finished)
 
 
 def run_headless(app: App, on_ready: Callable[[App], None]) -> None:

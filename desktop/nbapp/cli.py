@@ -84,6 +84,11 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--port", type=_port, default=0, help="port on 127.0.0.1 (default: 0, any free port)"
     )
+    run.add_argument(
+        "--no-snapshot",
+        action="store_true",
+        help="do not open on the last run's outputs, nor keep this run's in the user cache",
+    )
     _add_page_options(run)
 
 
@@ -191,6 +196,9 @@ def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
         kernel=kernel,
         kernel_missing=missing,
         template=template,
+        snapshots=not getattr(args, "no_snapshot", False),
+        bundled_snapshot=getattr(args, "bundled_snapshot", None),
+        working_dir=getattr(args, "working_dir", None),
     )
 
 
@@ -232,7 +240,7 @@ def _run(args: argparse.Namespace) -> int:
         _log_windowed(settings)  # before the kernel starts: it inherits the log file as stderr
     # nbapp's own Python kernel boots while the server's modules load (see early_kernel).
     python = notebook.needs_kernel and settings.kernel is None and not settings.kernel_missing
-    early = launch_early(notebook.folder, settings.query_string) if python else None
+    early = launch_early(settings.kernel_cwd, settings.query_string) if python else None
     try:
         return _serve(args, notebook, settings, gui, sockets=sockets, early=early)
     finally:
@@ -324,8 +332,15 @@ def _machine_fault(exc: OSError) -> int:
     return 1
 
 
-def run_packaged(notebook: Path, label: str, argv: Sequence[str], prog: str) -> int:
-    """A packaged app's ``main``: ``nbapp run`` on its bundled notebook, same options."""
+def run_packaged(
+    notebook: Path,
+    label: str,
+    argv: Sequence[str],
+    prog: str,
+    snapshot: Path | None = None,
+) -> int:
+    """A packaged app's ``main``: ``nbapp run`` on its bundled notebook, same options;
+    ``snapshot``: the build run's outputs, to open on until the app has run once here."""
     parser = argparse.ArgumentParser(
         prog=prog, description=f"Show {label} as a live dashboard (built with nbapp)."
     )
@@ -335,6 +350,10 @@ def run_packaged(notebook: Path, label: str, argv: Sequence[str], prog: str) -> 
     args.notebook = str(notebook)
     args.label = label
     args.packaged = True
+    args.bundled_snapshot = snapshot
+    from nbapp.workdir import prepare
+
+    args.working_dir = prepare(notebook.parent, prog)
     _configure_logging(args.debug)
     try:
         return _run(args)

@@ -3,6 +3,10 @@
 One Dashboard per app. Pages subscribe to its events; a page that connects late (or reloads)
 first gets everything rendered so far, so a reload reconnects to the live session instead of
 starting a second kernel.
+
+A dashboard may start from a snapshot of an earlier run (``nbapp.snapshot``): until its run
+ends, the page shows each cell's snapshot where no live output has replaced it yet, marked as
+such; a finished run becomes the next start's snapshot.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -22,6 +27,7 @@ from nbapp.layout import Placement, place_all
 from nbapp.notebook import Notebook
 from nbapp.render import CellRenderer
 from nbapp.settings import RunSettings
+from nbapp.snapshot import Fragment, Snapshot, fragment_digest
 from nbapp.templates import TemplateError
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,30 @@ class Status:
         return {"type": "status", **asdict(self), "state": self.state.value}
 
 
+@dataclass(frozen=True)
+class Section:
+    """A cell as the page shows it: live, or its snapshot from an earlier run."""
+
+    index: int
+    html: str
+    placement: Placement
+    snapshot: bool
+
+    @property
+    def digest(self) -> str:
+        return fragment_digest(self.html)
+
+    def event(self) -> Event:
+        return {
+            "type": "cell",
+            "index": self.index,
+            "html": self.html,
+            "hash": self.digest,
+            "snapshot": self.snapshot,
+            **self.placement.event_fields(),
+        }
+
+
 class Dashboard:
     def __init__(
         self,
@@ -58,7 +88,11 @@ class Dashboard:
         settings: RunSettings,
         *,
         early_kernel: EarlyKernel | None = None,
+        snapshot: Snapshot | None = None,
+        keep_snapshot: Callable[[Snapshot], object] | None = None,
     ) -> None:
+        """``snapshot``: what an earlier run showed, shown until this run replaces it;
+        ``keep_snapshot``: called (on a worker thread) with this run's once it is done."""
         self.notebook = notebook
         self._settings = settings
         self._renderer = CellRenderer(
@@ -67,7 +101,7 @@ class Dashboard:
         self._placements = place_all(notebook.node, only_tagged=settings.only_tagged)
         self.kernel: PrivateKernel | None = (
             PrivateKernel(
-                cwd=notebook.folder,
+                cwd=settings.kernel_cwd,
                 query_string=settings.query_string,
                 early=early_kernel,
                 foreign=settings.kernel,
@@ -77,6 +111,9 @@ class Dashboard:
         )
         self._total = len(notebook.code_cell_indices)
         self._fragments: dict[int, tuple[str, Placement]] = {}
+        self._snapshot = {f.index: f for f in snapshot.fragments} if snapshot else {}
+        self.snapshot_widget_state = snapshot.widget_state if snapshot else {}
+        self._keep_snapshot = keep_snapshot
         self.status = Status(State.RUNNING, "Starting the kernel", 0, self._total)
         self._listeners: set[asyncio.Queue[Event | None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -90,8 +127,8 @@ class Dashboard:
         """A queue primed with the page as it stands; ``None`` in it means the app is closing."""
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         queue.put_nowait({"type": "reset"})
-        for index in sorted(self._fragments):
-            queue.put_nowait(self._fragment_event(index))
+        for section in self.sections():
+            queue.put_nowait(section.event())
         queue.put_nowait(self.status.event())
         if self._closed:
             queue.put_nowait(None)
@@ -110,12 +147,27 @@ class Dashboard:
         self._publish({"type": "notice", "message": message})
 
     def fragments(self) -> list[tuple[int, str, Placement]]:
-        """What the page shows, in notebook order: (cell index, HTML, placement)."""
+        """What this run has shown, in notebook order: (cell index, HTML, placement)."""
         return [(i, *self._fragments[i]) for i in sorted(self._fragments)]
 
-    def _fragment_event(self, index: int) -> Event:
-        html, placement = self._fragments[index]
-        return {"type": "cell", "index": index, "html": html, **placement.event_fields()}
+    def sections(self) -> list[Section]:
+        """What the page shows now, in notebook order: each cell's live output, else (while
+        the run has not ended) its snapshot."""
+        shown = {i: Section(i, html, p, snapshot=False) for i, (html, p) in self._fragments.items()}
+        for index, fragment in self._snapshot.items():
+            shown.setdefault(
+                index, Section(index, fragment.html, fragment.placement, snapshot=True)
+            )
+        return [shown[i] for i in sorted(shown)]
+
+    @property
+    def starting(self) -> bool:
+        """Whether any cell still shows a snapshot rather than a live output."""
+        return any(index not in self._fragments for index in self._snapshot)
+
+    def _end_snapshot(self) -> None:
+        """The run has ended (or starts over): snapshots it did not replace are stale."""
+        self._snapshot.clear()
 
     def _set_status(self, status: Status) -> None:
         self.status = status
@@ -132,7 +184,7 @@ class Dashboard:
         if not html:
             return  # the template leaves this cell out (e.g. hidden in a grid view)
         self._fragments[index] = (html, placement)
-        self._publish(self._fragment_event(index))
+        self._publish(Section(index, html, placement, snapshot=False).event())
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -146,6 +198,7 @@ class Dashboard:
                 return
             await self._cancel_run()
             self._fragments.clear()
+            self._end_snapshot()
             self._publish({"type": "reset"})
             self._set_status(Status(State.RUNNING, "Restarting the kernel", 0, self._total))
             if self.kernel is not None and self.kernel.started:
@@ -191,24 +244,45 @@ class Dashboard:
                 # change's echo and status) unread in this process: 45 MB per 10,000 changes.
                 runner.close()
                 runner = None
+            self._end_snapshot()  # before the final status: a page reading it drops the rest
             if finished:
                 self._set_status(Status(State.DONE, "", self._total, self._total))
+                self._keep()
             if self.kernel is not None and self.status.state != State.DEAD:
                 await self._watch_kernel()
         except KernelError as exc:
             log.error("%s", exc.message)  # noqa: TRY400 (the message is the whole story)
+            self._end_snapshot()
             self._set_status(Status(State.DEAD, exc.message, 0, self._total))
         except TemplateError as exc:  # a template that fails on this notebook's outputs
             log.error("%s", exc.message)  # noqa: TRY400
+            self._end_snapshot()
             self._set_status(Status(State.ERROR, exc.message, self.status.cell, self._total))
         except Exception as exc:
             # A fault of nbapp's own: say so, rather than leave the page at "running" forever.
             log.exception("the run stopped")
+            self._end_snapshot()
             message = f"nbapp stopped on an internal error ({type(exc).__name__}); see its log."
             self._set_status(Status(State.ERROR, message, self.status.cell, self._total))
         finally:
             if runner is not None:
                 runner.close()
+
+    def _keep(self) -> None:
+        """Hand this finished run to ``keep_snapshot``, off the event loop (it writes a file)."""
+        if self._keep_snapshot is None:
+            return
+        fragments = [Fragment(i, html, p) for i, html, p in self.fragments()]
+        snapshot = Snapshot(fragments, self.widget_state)
+        keep = self._keep_snapshot
+
+        def run() -> None:
+            try:
+                keep(snapshot)
+            except Exception:  # a snapshot is a convenience; the run itself is fine
+                log.warning("could not keep this run's snapshot", exc_info=True)
+
+        asyncio.get_running_loop().run_in_executor(None, run)
 
     async def _connect(self) -> CellRunner:
         assert self.kernel is not None
@@ -245,6 +319,7 @@ class Dashboard:
             result = await runner.run(index)
             self._show(index)
             if result.outcome is not Outcome.OK:
+                self._end_snapshot()  # later cells did not run: their snapshots are stale
                 self._set_status(self._failure_status(result, position))
                 return False
         return True

@@ -26,9 +26,11 @@ def main() -> int:
 
     root = bundle_root()
     config = json.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+    snapshot = config.get("snapshot")
     return run_packaged(
         root / config["notebook"],
         label=config["label"],
         argv=sys.argv[1:],
         prog=config["name"],
+        snapshot=root / snapshot if snapshot else None,
     )

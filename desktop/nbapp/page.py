@@ -9,6 +9,7 @@ one of nbapp's (assets/static) or ``lab:...`` one of nbconvert's lab theme.
 
 from __future__ import annotations
 
+import json
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,11 +68,27 @@ class PageAssets(Protocol):
     def scripts(self) -> Markup: ...
 
 
-class LiveAssets:
-    """The live app's page: links to the files the server serves."""
+def _data_script(element_id: str, value: object, kind: str = "application/json") -> Markup:
+    """A JSON data block: escaped so that it cannot end its <script> or open a comment."""
+    text = json.dumps(value, separators=(",", ":"))
+    text = text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+    return Markup(f'<script type="{kind}" id="{element_id}">{text}</script>\n')
 
-    def __init__(self, template: Template) -> None:
+
+class LiveAssets:
+    """The live app's page: links to the files the server serves. ``cells``: the cell events
+    the page starts with, before its event stream (the last run's snapshot, or the live cells
+    on a reload); ``snapshot_state``: the widgets' state of that snapshot."""
+
+    def __init__(
+        self,
+        template: Template,
+        cells: list[dict[str, Any]] | None = None,
+        snapshot_state: dict[str, Any] | None = None,
+    ) -> None:
         self._template = template
+        self._cells = cells or []
+        self._snapshot_state = snapshot_state or {}
 
     def static_url(self, ref: str) -> str:
         return resolve(self._template, ref).url
@@ -90,8 +107,17 @@ class LiveAssets:
     def scripts(self) -> Markup:
         # offline.js reads the CDN rules to keep widget HTML from reaching off the app.
         rules = cdn.rules_json()  # JSON with "</" escaped: it cannot end its element
+        page_data = Markup()
+        if self._cells:
+            page_data += _data_script("nbapp-initial-cells", self._cells)
+        if self._snapshot_state:
+            state_type = "application/vnd.jupyter.widget-state+json"
+            page_data += _data_script(
+                "nbapp-snapshot-widget-state", self._snapshot_state, state_type
+            )
         return (
             Markup(f'<script type="application/json" id="nbapp-cdn-rules">{rules}</script>\n')
+            + page_data
             + self.script("nbapp:widgets/widgets.js")
             + self.script("nbapp:nbapp.js")
         )

@@ -170,8 +170,13 @@ class PageHandler(Guarded):
             grid=active_view(notebook.node.metadata),
         )
         page = self.ctx.page
+        # The page starts with its cells as they stand (the last run's snapshot where this run
+        # has not shown a cell yet): the widget bundle shows them before the event stream opens.
+        cells = [section.event() for section in self.dashboard.sections()]
+        starting = self.dashboard.starting
+        state = self.dashboard.snapshot_widget_state if starting else None
         self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.finish(page.render(context, LiveAssets(page.template)))
+        self.finish(page.render(context, LiveAssets(page.template, cells, state)))
 
 
 class EventsHandler(Guarded):

@@ -37,6 +37,13 @@ class RunSettings:
     # instead of running (``nbapp run`` refuses such a notebook with exit code 2 instead).
     kernel_missing: str = ""
     template: Template | None = None  # the page's template; None: nbapp's default page
+    snapshots: bool = True  # open on the last run's outputs and keep this run's
+    bundled_snapshot: Path | None = None  # a packaged app's build-time snapshot
+    working_dir: Path | None = None  # where cells run; None: the notebook's folder
+
+    @property
+    def kernel_cwd(self) -> Path:
+        return self.working_dir or self.notebook.parent
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

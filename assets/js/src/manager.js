@@ -19,9 +19,16 @@ const BUILT_IN = {
   "@jupyter-widgets/output": output,
 };
 
+// Cells painted from an earlier run's snapshot (nbapp.js): their widget views come from the
+// snapshot's manager, not the live one.
+const SNAPSHOT_SECTION = "[data-nbapp-snapshot]";
+
 export class LiveManager extends ManagerBase {
-  constructor(kernel) {
+  // `registerViews: false`: a manager that only draws (a snapshot's), leaving the page's
+  // widget view renderer to the live one; `snapshotManager`: that one, for snapshot cells.
+  constructor(kernel, { registerViews = true, snapshotManager = null } = {}) {
     super();
+    this.snapshotManager = snapshotManager;
     this.kernel = kernel;
     // JupyterLab's shape of "where the kernel is", for widgets that follow its busy/idle
     // status (jupyter_bokeh batches Panel's events between idles).
@@ -32,10 +39,12 @@ export class LiveManager extends ManagerBase {
     // Output widgets render their outputs with the page's one registry (registry.js), where
     // this manager draws widget views: in cells and nested in Output widgets alike.
     this.renderMime = rendermime;
-    addRenderer(
-      { safe: false, mimeTypes: [WIDGET_VIEW_MIME], createRenderer: (o) => new WidgetViewRenderer(o, this) },
-      0,
-    );
+    if (registerViews) {
+      addRenderer(
+        { safe: false, mimeTypes: [WIDGET_VIEW_MIME], createRenderer: (o) => new WidgetViewRenderer(o, this) },
+        0,
+      );
+    }
     // Not awaited: @jupyterlab/services handles kernel messages one after another and waits
     // for this handler. A model whose children predate the page waits for the restore, whose
     // reply would queue behind it for ever. EarlyComm keeps each comm's own messages in order.
@@ -151,8 +160,11 @@ class WidgetViewRenderer extends Widget {
   async renderModel(mimeModel) {
     const { model_id } = mimeModel.data[this.mimeType];
     this.node.dataset.modelId = model_id;
+    const inSnapshot = this.node.closest(SNAPSHOT_SECTION) !== null;
+    const manager = inSnapshot ? this._manager.snapshotManager : this._manager;
+    if (!manager) return; // a snapshot without its widgets' state: the live cell will come
     try {
-      await this._manager.display(model_id, this.node);
+      await manager.display(model_id, this.node);
       this.addClass("nbapp-widget-ready");
     } catch (err) {
       console.warn(`nbapp: widget ${model_id} could not be shown`, err);

@@ -85,6 +85,23 @@ function startSaved(stateScript) {
     .finally(() => manager._markRestored());
 }
 
+// An earlier run's snapshot, painted while this run catches up (see nbapp.js): its widgets
+// are drawn from the state that run left, with no kernel behind them (shown, not live) until
+// the live run replaces their cells. The view renderer picks this manager inside those cells.
+function startSnapshot(stateScript) {
+  const manager = new LiveManager(OFFLINE_KERNEL, { registerViews: false });
+  let state = null;
+  try {
+    state = JSON.parse(stateScript.textContent);
+  } catch (err) {
+    console.warn("nbapp: unreadable snapshot widget state", err);
+  }
+  (state ? manager.set_state(state) : Promise.resolve())
+    .catch((err) => console.warn("nbapp: snapshot widget state could not be loaded", err))
+    .finally(() => manager._markRestored());
+  return manager;
+}
+
 function startWidgets() {
   const saved = document.getElementById("nbapp-widget-state");
   if (saved) {
@@ -94,8 +111,10 @@ function startWidgets() {
   const kernelId = document.body.dataset.kernelId;
   if (!kernelId) return; // a notebook with no kernel (markdown only) has no widgets
   const kernel = connect(kernelId);
-  const manager = new LiveManager(kernel);
-  window.nbappWidgets = { kernel, manager }; // for tests and the benchmark
+  const snapshotState = document.getElementById("nbapp-snapshot-widget-state");
+  const snapshotManager = snapshotState ? startSnapshot(snapshotState) : null;
+  const manager = new LiveManager(kernel, { snapshotManager });
+  window.nbappWidgets = { kernel, manager, snapshotManager }; // for tests and the benchmark
 
   // Widgets made before this page connected are restored by one request_states on the
   // control comm. It is asked once the notebook has run: while a cell runs the kernel cannot

@@ -55,6 +55,7 @@ class Discovery:
     data_files: list[Path] = field(default_factory=list)  # relative to the notebook's folder
     widget_modules: list[str] = field(default_factory=list)
     executed: NotebookNode | None = None  # the notebook with the build-time outputs
+    widget_state: dict[str, Any] = field(default_factory=dict)  # as the run left it
 
     @property
     def top_level_packages(self) -> list[str]:
@@ -165,6 +166,7 @@ async def _discover(notebook: Notebook, cell_timeout: float) -> Discovery:
                 except DeadKernelError:
                     raise CellFailedError(notebook.path, index + 1, "the kernel died") from None
             await _run_hidden(client, executed, _report_code(report_file))
+            widget_state = _saved_widget_state(client, executed)
         report = _read_report(report_file)
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
@@ -175,7 +177,17 @@ async def _discover(notebook: Notebook, cell_timeout: float) -> Discovery:
         data_files=_data_files(notebook, report["files"]),
         widget_modules=_widget_modules(client.widget_state),
         executed=executed,
+        widget_state=widget_state,
     )
+
+
+def _saved_widget_state(client: Any, executed: NotebookNode) -> dict[str, Any]:
+    """The widgets' state in the notebook format (what a page restores saved widgets from)."""
+    from nbapp.execute import WIDGET_STATE_MIME
+
+    client.set_widgets_metadata()
+    state: dict[str, Any] = executed.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {})
+    return state
 
 
 async def _run_hidden(client: Any, executed: NotebookNode, source: str) -> None:

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ _OUTPUT_CLASS = re.compile(r'class="([^"]*\bjp-OutputArea-output\b[^"]*)"')
 _PRE = re.compile(r"<pre>(.*?)</pre>", re.DOTALL)
 _START_SECONDS = 120.0
 _RUN_SECONDS = 600.0
+_USER_DIRS = ("XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
 _STRIPPED_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "CONDA_PREFIX")
 
 
@@ -81,7 +83,18 @@ def expected_fragments(discovery: Discovery, template: Template | None = None) -
 def smoke_test(
     executable: Path, discovery: Discovery, template: Template | None = None
 ) -> SmokeResult:
+    """Start the built app headless with user folders of its own, and compare."""
+    with tempfile.TemporaryDirectory(prefix="nbapp-smoke-") as home:
+        return _smoke_test(executable, discovery, Path(home), template)
+
+
+def _smoke_test(
+    executable: Path, discovery: Discovery, home: Path, template: Template | None
+) -> SmokeResult:
     env = {k: v for k, v in os.environ.items() if k not in _STRIPPED_ENV}
+    # The app's user folders (its snapshot cache, logs) are its own: it starts as on a first
+    # launch after install, and leaves nothing in the builder's.
+    env.update({name: str(home / name.lower()) for name in _USER_DIRS})
     started = time.monotonic()
     proc = subprocess.Popen(
         [str(executable), "--no-window", "--port", "0"],
@@ -146,8 +159,8 @@ def _events(port: int, token: str) -> tuple[str, dict[int, str]]:
             event: dict[str, Any] = json.loads(line[len("data: ") :])
             if event.get("type") == "reset":
                 cells.clear()
-            elif event.get("type") == "cell":
-                cells[int(event["index"])] = str(event["html"])
+            elif event.get("type") == "cell" and not event.get("snapshot"):
+                cells[int(event["index"])] = str(event["html"])  # live outputs only
             elif event.get("type") == "status" and event.get("state") != "running":
                 if event.get("state") != "done":
                     raise SmokeTestError(f"the built app stopped: {event.get('message')}")
