@@ -74,13 +74,16 @@ class AfterBursts:
 
 
 WATCH_SECONDS = 2.0
-GROWTH = 1.1  # trim when resident memory is a tenth above its low point since the last trim
+GROWTH = 1.1  # trim when resident memory is a tenth above what it was after the last trim
+IDLE = 0.05  # ... and the process used under 5% of a core since the last look: it is idle
 
 
 def watch_in_background() -> bool:
     """For the kernel, which has no message loop of ours: every ``WATCH_SECONDS``, if resident
-    memory grew by a tenth since the last trim, return what is free. Geometric, so a cell
-    that loads gigabytes costs a handful of trims. Whether the watcher runs."""
+    memory grew by a tenth since the last trim and the kernel is idle, return what is free.
+    Trimming mid-burst would raise the floor it compares with (the soak's first run kept the
+    kernel at +18% after a storm that way). Geometric, so a cell that loads gigabytes costs a
+    handful of trims. Whether the watcher runs."""
     trim = _malloc_trim()
     if trim is None:
         return False
@@ -90,15 +93,22 @@ def watch_in_background() -> bool:
         with open("/proc/self/statm", "rb") as statm:
             return int(statm.read().split()[1]) * page
 
+    def cpu_seconds() -> float:
+        times = os.times()
+        return times.user + times.system
+
     def watch() -> None:
-        low = resident()
+        floor, busy = resident(), cpu_seconds()
         while True:
             time.sleep(WATCH_SECONDS)
-            now = resident()
-            if now > low * GROWTH:
+            now, used = resident(), cpu_seconds()
+            idle = used - busy < IDLE * WATCH_SECONDS
+            busy = used
+            if now > floor * GROWTH and idle:
                 trim(0)
                 now = resident()
-            low = min(low, now) if now <= low * GROWTH else now
+                floor = now  # what is really in use now
+            floor = min(floor, now)
 
     threading.Thread(target=watch, name="nbapp-heap", daemon=True).start()
     return True
