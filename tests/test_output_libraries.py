@@ -378,3 +378,51 @@ def test_output_of_a_type_nothing_draws_says_so_as_jupyterlab_does(
     assert note.count() == 1  # the second output has its text fallback
     assert "thing as text" in page.inner_text("#nbapp-cells")
     no_console_errors(page_log)
+
+
+# A stand-in for a federated extension's mimeExtension, registered the way the labextension
+# loader does: only once an output has a type nothing in the page draws.
+LATE_EXTENSION = """
+Object.defineProperty(window, "nbapp", {
+  configurable: true,
+  get() { return this._nbapp; },
+  set(api) {
+    this._nbapp = api;
+    api.registry.setMimeExtensionLoader(async (types) => {
+      window.askedFor = types;
+      api.registry.addMimeExtension({
+        id: "late-extension",
+        rank: 0,
+        rendererFactory: {
+          safe: true,
+          mimeTypes: ["application/vnd.example.late+json"],
+          createRenderer: (options) => new api.registry.DrawnRenderer(options, (node, data) => {
+            node.innerHTML = `<b class="late">late: ${data.v}</b>`;
+          }),
+        },
+      });
+      return true;
+    });
+  },
+});
+"""
+
+
+def test_a_type_nothing_draws_asks_the_extension_loader_and_is_drawn_by_what_it_adds(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(
+        notebook(
+            [
+                "from IPython.display import display\n"
+                "display({'application/vnd.example.late+json': {'v': 7}, 'text/plain': 'late as text'}, raw=True)",
+            ]
+        )
+    )
+    page.add_init_script(LATE_EXTENSION)
+    open_dashboard(page, app.url)
+    page.locator("b.late").wait_for(timeout=WIDGET_TIMEOUT_MS)
+    assert page.inner_text("b.late") == "late: 7"
+    assert "late as text" not in page.inner_text("#nbapp-cells")
+    assert page.evaluate("window.askedFor") == ["application/vnd.example.late+json"]
+    no_console_errors(page_log)
