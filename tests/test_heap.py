@@ -47,7 +47,7 @@ def test_after_a_burst_the_server_returns_freed_heap() -> None:
 
 
 def test_the_kernel_watcher_returns_freed_heap() -> None:
-    script = """
+    script = f"""
 import time, psutil
 from nbapp.heap import watch_in_background, WATCH_SECONDS
 assert watch_in_background()
