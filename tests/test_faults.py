@@ -191,6 +191,19 @@ def _loaded(path: Path) -> object:
     return load_notebook(write_notebook(path, ["x = 1"]))
 
 
+def test_a_full_cache_folder_costs_the_snapshot_only(serve, notebook, full_folder: Path) -> None:
+    """The snapshot of a finished run (issue 15) cannot be kept on a full disk: one warning,
+    the run itself unaffected."""
+    app = serve(notebook(["print('up')"]), env={**os.environ, "XDG_CACHE_HOME": str(full_folder)})
+    read_events(app, state_is("done"))
+    wait_for(lambda: "snapshot" in app.stderr, 30, "the warning about the snapshot")
+    assert app.stop() == 0
+    app.close()
+    lines = app.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nbapp: warning: could not keep the run's")
+    assert "No space left on device" in lines[0], lines[0]
+
+
 def test_an_unwritable_package_cache_is_one_line_exit_1(tmp_path: Path) -> None:
     nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
     cache = tmp_path / "cache-file"

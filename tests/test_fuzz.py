@@ -19,8 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nbapp import __version__
 from nbapp.bridge import PAGE_TO_KERNEL
 from nbapp.protocol import MalformedMessage, decode, encode
+from nbapp.snapshot import Snapshot
+from nbapp.snapshot import read as snapshot_read
 from test_security import close, connect, kernel_id_of
 
 from support import Running, read_events, run_async, start_nbapp, state_is, write_notebook
@@ -417,3 +420,41 @@ def test_the_page_cannot_forge_log_lines(app: Running) -> None:
     run_async(send())
     assert not any(line.startswith(forged) for line in app.stderr.splitlines()), app.stderr
     assert "dropped a comm_msg from the page: no comm_id, or not a comm id" in app.stderr
+
+
+# --- files nbapp reads back: the snapshot cache (issue 15) -----------------------------------
+fragment_items = st.fixed_dictionaries(
+    {},
+    optional={
+        "index": json_values,
+        "html": json_values,
+        "region": json_values,
+        "width": json_values,
+        "folded": json_values,
+    },
+)
+snapshot_json = st.fixed_dictionaries(
+    {"format": st.just(1) | json_values, "nbapp": st.just(__version__) | json_values},
+    optional={
+        "key": json_values,
+        "fragments": st.lists(fragment_items, max_size=4) | json_values,
+        "widget_state": json_values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(snapshot_json | json_values)
+def test_any_snapshot_json_is_used_or_ignored(data: Any) -> None:
+    loaded = Snapshot.from_json(data)
+    assert loaded is None or all(isinstance(f.html, str) for f in loaded.fragments)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=st.binary(max_size=512) | snapshot_json.map(lambda d: json.dumps(d).encode()))
+def test_any_snapshot_file_is_read_or_ignored(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "snapshot.json"
+    path.write_bytes(content)
+    snapshot_read(path)  # never raises
