@@ -112,7 +112,7 @@ bench-libraries: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
 
 # Reliability figures (bench/soak/): page reloads, a widget storm from the page and a
 # 10-minute soak sampling memory and file descriptors, for `nbapp run` and a packaged app.
-# `make soak` (about 35 minutes) writes docs/reliability.md and docs/images/soak.png;
+# `make soak` (about 45 minutes) writes docs/reliability.md and docs/images/soak.png;
 # `make soak-quick` (run by `make test`, under a minute) writes to a temporary folder.
 SOAK_QUICK_OUT ?= $(or $(TMPDIR),/tmp)/nbapp-soak-quick
 
