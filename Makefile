@@ -21,7 +21,8 @@ SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick \
 # compilers, headers and manuals are not needed to run a notebook.
 KERNEL_PACKAGES := r-cran-irkernel
 
-.PHONY: demo test lint system-deps window-deps kernels assets assets-check clean bench bench-quick soak soak-quick
+.PHONY: demo test lint system-deps window-deps kernels assets assets-check clean bench bench-quick soak soak-quick \
+  bench-libraries
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
