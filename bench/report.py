@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .cases import LEFT_OUT, Case
+from .cases import HERE, LEFT_OUT, Case
 from .environment import Environment
 from .run import TOOLS, TRIP_MODES, Plan, Results, Sample
 from .stats import Summary, summarize
@@ -185,8 +185,13 @@ def markdown(
         "Every figure is a median with the min-max over the repetitions; the ratio is",
         "nbapp's median over Voilà's (below 1 means nbapp is faster or lighter).",
         "",
-        "Which libraries render live and offline in each tool: [libraries.md](libraries.md)",
-        "(`make bench-libraries`).",
+        "Which libraries render live and offline in each tool: `make bench-libraries` writes",
+        "`docs/libraries.md`"
+        + (
+            " ([libraries.md](libraries.md))."
+            if (HERE.parent / "docs" / "libraries.md").exists()
+            else "."
+        ),
         "",
         "## Run",
         "",
