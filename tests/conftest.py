@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,50 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
+
+
+@pytest.fixture(scope="module")
+def xvfb() -> Iterator[str]:
+    """A private X server on a free display number, ready when Xvfb says so (``-displayfd``).
+
+    Numbers start high: other suites on this machine use the low ones (and :99).
+    """
+    for number in range(150 + os.getpid() % 500, 1200):
+        if Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        started = _start_xvfb(number)
+        if started is not None:
+            break
+    else:
+        pytest.fail("no free X display number for Xvfb")
+    server, pipe = started
+    yield f":{number}"
+    server.terminate()
+    server.wait(10)
+    os.close(pipe)
+
+
+def _start_xvfb(number: int) -> tuple[subprocess.Popen[bytes], int] | None:
+    """Xvfb and the read end of its -displayfd pipe, which stays open while it runs: Xvfb
+    writes to it again on a server reset, and a closed pipe would kill it (SIGPIPE)."""
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [
+            "Xvfb", f":{number}", "-displayfd", str(write_end), "-noreset",
+            "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+        ],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 30)
+    reported = os.read(read_end, 16).decode().strip() if ready else ""
+    if reported == str(number):
+        return server, read_end
+    os.close(read_end)
+    server.kill()  # the number was taken after all (Xvfb exits), or it hung
+    server.wait(10)
+    return None
 
 
 class PageLog:

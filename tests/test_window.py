@@ -7,12 +7,11 @@ screen's pixels, and closes it the way a window manager does (WM_DELETE_WINDOW).
 from __future__ import annotations
 
 import os
-import select
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,50 +42,6 @@ MAGENTA = (255, 0, 255)
 GREEN = (0, 255, 0)
 BLOCK = "<div style='width:600px;height:300px;background:#{}'></div>"
 START_TIMEOUT = 60.0
-
-
-@pytest.fixture(scope="module")
-def xvfb() -> Iterator[str]:
-    """A private X server on a free display number, ready when Xvfb says so (``-displayfd``).
-
-    Numbers start high: other suites on this machine use the low ones (and :99).
-    """
-    for number in range(150 + os.getpid() % 500, 1200):
-        if Path(f"/tmp/.X{number}-lock").exists():
-            continue
-        started = _start_xvfb(number)
-        if started is not None:
-            break
-    else:
-        pytest.fail("no free X display number for Xvfb")
-    server, pipe = started
-    yield f":{number}"
-    server.terminate()
-    server.wait(10)
-    os.close(pipe)
-
-
-def _start_xvfb(number: int) -> tuple[subprocess.Popen[bytes], int] | None:
-    """Xvfb and the read end of its -displayfd pipe, which stays open while it runs: Xvfb
-    writes to it again on a server reset, and a closed pipe would kill it (SIGPIPE)."""
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        [
-            "Xvfb", f":{number}", "-displayfd", str(write_end), "-noreset",
-            "-screen", "0", "1280x800x24", "-nolisten", "tcp",
-        ],
-        pass_fds=(write_end,),
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    os.close(write_end)
-    ready, _, _ = select.select([read_end], [], [], 30)
-    reported = os.read(read_end, 16).decode().strip() if ready else ""
-    if reported == str(number):
-        return server, read_end
-    os.close(read_end)
-    server.kill()  # the number was taken after all (Xvfb exits), or it hung
-    server.wait(10)
-    return None
 
 
 @dataclass
@@ -172,26 +127,30 @@ def window_env(tmp_path: Path, xvfb: str) -> dict[str, str]:
     return env
 
 
+def start_windowed(notebook: Path, args: Sequence[str], env: dict[str, str]) -> Windowed:
+    """``nbapp run NOTEBOOK ARGS`` with a window on ``env``'s DISPLAY, once it serves."""
+    proc = subprocess.Popen(
+        [NBAPP, "run", "--port", "0", str(notebook), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    running = wait_serving(proc, START_TIMEOUT)
+    return Windowed(running, env["DISPLAY"], env)
+
+
 @pytest.fixture
 def open_window(xvfb: str, window_env: dict[str, str]) -> Iterator[Callable[..., Windowed]]:
-    started: list[Running] = []
+    started: list[Windowed] = []
 
     def start(notebook: Path, *args: str, env: dict[str, str] | None = None) -> Windowed:
-        env = env or window_env
-        proc = subprocess.Popen(
-            [NBAPP, "run", "--port", "0", str(notebook), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        running = wait_serving(proc, START_TIMEOUT)
-        started.append(running)
-        return Windowed(running, xvfb, env)
+        started.append(start_windowed(notebook, args, env or window_env))
+        return started[-1]
 
     yield start
-    for running in started:
-        running.close()
+    for windowed in started:
+        windowed.running.close()
 
 
 def _assert_clean_exit(app: Windowed, kernels: list[psutil.Process], runtime: Path) -> None:
