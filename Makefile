@@ -12,14 +12,17 @@ WINDOW_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 li
   libx11-xcb1 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libnss3 libasound2 libgbm1 \
   libegl1 libgl1 libfontconfig1 libdbus-1-3
 # Debian packages the tests drive: Chromium for pages; Xvfb, xdotool, imagemagick for windows;
-# installers: makensis, 7-Zip to list its output, wine64 to run it, debootstrap for a clean root,
-# desktop-file-validate.
-SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick \
+# pdftotext (poppler-utils) to read the PDFs nbapp writes; installers: makensis, 7-Zip to list
+# its output, wine64 to run it, debootstrap for a clean root, desktop-file-validate.
+SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick poppler-utils \
   nsis p7zip-full wine64 debootstrap desktop-file-utils
 # Jupyter kernels of other languages the tests run: R's IRkernel (Debian's package registers
 # its kernelspec as /usr/share/jupyter/kernels/ir). Installed without Recommends: R's
 # compilers, headers and manuals are not needed to run a notebook.
 KERNEL_PACKAGES := r-cran-irkernel
+# A window manager for the test that maximizes a window (nothing else needs one); without
+# Recommends: its configuration tool and screenshot program are not needed.
+WM_PACKAGES := openbox
 
 .PHONY: demo test lint system-deps window-deps kernels assets assets-check clean bench bench-quick soak soak-quick \
   bench-libraries
@@ -38,7 +41,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 
 system-deps window-deps: PACKAGES = $(SYSTEM_PACKAGES)
 window-deps: PACKAGES = $(WINDOW_PACKAGES)
-system-deps: LEAN_PACKAGES = $(KERNEL_PACKAGES)
+system-deps: LEAN_PACKAGES = $(KERNEL_PACKAGES) $(WM_PACKAGES)
 system-deps window-deps:
 	@missing=""; lean=""; for p in $(PACKAGES) $(LEAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" && continue; \

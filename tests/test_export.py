@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,3 +210,84 @@ def test_itables_and_great_tables_work_in_the_exported_page(
     page.wait_for_function("document.querySelectorAll('table.dataTable tbody tr').length === 1")
     assert page.locator(".gt_title").inner_text() == "Offline table"
     assert [u for u in requests if not u.startswith("blob:")] == [target.as_uri()], requests
+
+
+def test_pdf_holds_the_dashboards_output_and_needs_no_latex(tmp_path: Path) -> None:
+    """``--pdf``: the exported page printed by Qt WebEngine, offscreen, with the print template;
+    the text is real text (pdftotext reads it), widgets as the run left them."""
+    if not shutil.which("pdftotext"):
+        pytest.fail("pdftotext is missing; `make test` installs poppler-utils")
+    nb = write_notebook(
+        tmp_path / "report.ipynb",
+        [
+            Md("# Quarterly report\n\nSales went *up*."),
+            "import ipywidgets as w\nw.IntSlider(value=4, description='Quarter')",
+            "print('total sales 1234567')",
+        ],
+    )
+    env = {**os.environ, "PATH": f"{Path(NBAPP).parent}:/usr/bin:/bin"}  # no TeX anywhere
+    result = subprocess.run(
+        [NBAPP, "export", "--pdf", str(nb)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    target = tmp_path / "report.pdf"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"nbapp: wrote {target} ("), result.stderr
+    assert target.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(
+        ["pdftotext", str(target), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in ("Quarterly report", "Sales went up.", "total sales 1234567", "Quarter"):
+        assert expected in text, text
+    assert "4" in text.split("Quarter", 1)[1]  # the slider's readout, as the run left it
+    assert "Running cell" not in text and "Restart" not in text  # no app controls on paper
+    assert not list(tmp_path.glob("*.html"))  # the page it printed was temporary
+
+
+def test_pdf_with_chromium_when_asked(tmp_path: Path) -> None:
+    """``NBAPP_PDF_ENGINE=chromium``: the same page printed by an installed Chromium instead."""
+    nb = write_notebook(
+        tmp_path / "c.ipynb", [Md("# Chromium print"), "print('printed by chromium')"]
+    )
+    env = {**os.environ, "NBAPP_PDF_ENGINE": "chromium"}
+    result = subprocess.run(
+        [NBAPP, "export", "--pdf", str(nb), "-o", str(tmp_path / "out.pdf")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Chromium print" in text and "printed by chromium" in text
+
+
+def test_pdf_without_an_engine_is_one_line_and_runs_nothing(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", ["open('ran', 'w').write('yes')"])
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    for engine, problem in (
+        ("bogus", "NBAPP_PDF_ENGINE must be qt or chromium, not 'bogus'"),
+        ("chromium", "cannot print to PDF: NBAPP_PDF_ENGINE=chromium but no Chromium found"),
+    ):
+        env = {**os.environ, "NBAPP_PDF_ENGINE": engine, "PATH": str(Path(NBAPP).parent)}
+        result = subprocess.run(
+            [NBAPP, "export", "--pdf", str(nb)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**env, "TMPDIR": str(scratch)},
+        )
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [f"nbapp: error: {problem}"]
+    assert not (tmp_path / "ran").exists() and list(scratch.iterdir()) == []

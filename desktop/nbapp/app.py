@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
 
 from tornado.httpserver import HTTPServer
 
@@ -18,8 +21,11 @@ from nbapp.security import Guard
 from nbapp.server import make_app
 from nbapp.settings import RunSettings
 from nbapp.snapshot import Snapshot
+from nbapp.widget_memory import WidgetMemory
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class App:
@@ -50,16 +56,41 @@ class App:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stop.set)
 
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the app's loop, from another thread (the window's menu)."""
+        if self._loop is None or self._loop.is_closed():
+            coro.close()
+            raise RuntimeError("the app is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    async def export_html(self, out: Path) -> int:
+        """The dashboard as it is now (widgets as the user left them) as one self-contained
+        file, like ``nbapp export`` without running the notebook again; its size in bytes."""
+        from nbapp.comms import widget_state_now
+        from nbapp.export import Snapshot, render_page, write_page
+
+        dashboard = self.dashboard
+        state = None
+        if dashboard.kernel is not None and dashboard.kernel.started:
+            state = await widget_state_now(dashboard.kernel)
+        snapshot = Snapshot(dashboard.fragments(), state or dashboard.widget_state)
+        page = render_page(self.notebook, snapshot, self.settings.theme, self.settings.template)
+        return write_page(page, out)
+
     async def serve(self, on_ready: Callable[[App], None]) -> None:
         """Serve until ``stop()``; then server, pages, kernel go down in that order."""
         self._loop = asyncio.get_running_loop()
         first, keep = self._snapshots()
+        memory = (
+            WidgetMemory.for_app(self.settings.identity) if self.settings.remember_widgets else None
+        )
         dashboard = Dashboard(
             self.notebook,
             self.settings,
             early_kernel=self._early_kernel,
             snapshot=first,
             keep_snapshot=keep,
+            memory=memory,
         )
         self.dashboard = dashboard
         server = HTTPServer(

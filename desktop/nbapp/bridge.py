@@ -24,6 +24,7 @@ import zmq.asyncio
 from nbapp.channels import wait_readable
 from nbapp.kernel import PrivateKernel
 from nbapp.protocol import MalformedMessage, Message, decode, encode
+from nbapp.widget_memory import WidgetMemory, page_update
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,15 @@ class KernelBridge:
     """One page connection: its own shell and iopub sockets on the private kernel."""
 
     def __init__(
-        self, kernel: PrivateKernel, send: Callable[[str | bytes], None], *, show_tracebacks: bool
+        self,
+        kernel: PrivateKernel,
+        send: Callable[[str | bytes], None],
+        *,
+        show_tracebacks: bool,
+        memory: WidgetMemory | None = None,
     ) -> None:
         self._kernel = kernel
+        self._memory = memory  # told of widget value changes both ways
         self._send = send
         self._show_tracebacks = show_tracebacks
         # A copy of the kernel's session: the same key, but its own record of the signatures
@@ -114,6 +121,10 @@ class KernelBridge:
             log.warning("dropped a %s from the page: %s", msg_type, problem)
             return
         assert self._shell is not None
+        if self._memory is not None and msg_type == "comm_msg":
+            update = page_update(msg["content"])
+            if update is not None:
+                self._memory.from_page(*update)
         self._remember(msg["header"]["msg_id"])
         wire = {k: msg[k] for k in ("header", "parent_header", "metadata", "content")}
         self._session.send(self._shell, wire, buffers=msg["buffers"] or None)
@@ -134,10 +145,18 @@ class KernelBridge:
             except (ValueError, KeyError) as exc:
                 log.warning("dropped an unreadable %s message from the kernel: %s", channel, exc)
                 continue
+            self._watch_widgets(msg, channel)
             outgoing = self._to_page(msg, channel)
             if outgoing is not None:
                 with contextlib.suppress(Exception):
                     self._send(encode(outgoing))
+
+    def _watch_widgets(self, msg: Message, channel: str) -> None:
+        if self._memory is None or channel != "iopub" or msg["header"]["msg_type"] != "comm_msg":
+            return
+        update = page_update(msg["content"])
+        if update is not None:
+            self._memory.from_kernel(*update)
 
     def _to_page(self, msg: Message, channel: str) -> Message | None:
         msg_type = msg["header"]["msg_type"]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import socket
 
     from nbapp.early_kernel import EarlyKernel
+    from nbapp.gui.instance import Instance
     from nbapp.notebook import Notebook
 
 log = logging.getLogger("nbapp")
@@ -68,7 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to export")
     export.add_argument(
-        "-o", "--output", metavar="FILE", help="the page to write (default: NOTEBOOK with .html)"
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="the file to write (default: NOTEBOOK with .html, or .pdf with --pdf)",
+    )
+    export.add_argument(
+        "--pdf",
+        action="store_true",
+        help="write a PDF of the page instead, printed by Qt WebEngine (or Chromium); no LaTeX",
     )
     _add_page_options(export)
     return parser
@@ -183,13 +192,14 @@ def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
             missing = _missing_kernel_message(exc.message)
     template = chosen_template(args.template, notebook)
     template_theme = template.theme if template else None
+    window = not getattr(args, "no_window", True)
     return RunSettings(
         notebook=notebook.path,
         port=getattr(args, "port", 0),
         cell_timeout=timeout or None,
         show_tracebacks=args.show_tracebacks,
         query_string=args.query,
-        window=not getattr(args, "no_window", True),
+        window=window,
         debug=args.debug,
         theme=merged_setting(args.theme, meta.theme, template_theme or "auto"),
         only_tagged=merged_setting(args.only_tagged, meta.mode == "tagged" or None, False),
@@ -199,6 +209,8 @@ def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
         snapshots=not getattr(args, "no_snapshot", False),
         bundled_snapshot=getattr(args, "bundled_snapshot", None),
         working_dir=getattr(args, "working_dir", None),
+        app_id=getattr(args, "app_id", ""),
+        remember_widgets=window and meta.remember_widgets is not False,
     )
 
 
@@ -216,14 +228,42 @@ def _export(args: argparse.Namespace) -> int:
     from nbapp.notebook import load_notebook
 
     notebook = load_notebook(Path(args.notebook))
-    out = Path(args.output) if args.output else notebook.path.with_suffix(".html")
+    suffix = ".pdf" if args.pdf else ".html"
+    out = Path(args.output) if args.output else notebook.path.with_suffix(suffix)
     if out.is_dir() or not out.parent.is_dir():
         raise UsageError(f"{out}: not a file in an existing folder")
-    size = export(notebook, _settings(args, notebook), out)
+    settings = _settings(args, notebook)
+    write = _export_pdf if args.pdf else export
+    size = write(notebook, settings, out)
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr)
-    print(f"nbapp: wrote {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
+    amount = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1e3))} kB"
+    print(f"nbapp: wrote {out} ({amount})", file=sys.stderr)
     return 0
+
+
+def _export_pdf(notebook: Notebook, settings: RunSettings, out: Path) -> int:
+    """The exported page, printed: laid out by the print template unless the user chose one;
+    on paper, "auto" means the light theme."""
+    import dataclasses
+    import tempfile
+
+    from nbapp.export import export
+    from nbapp.pdf import choose_engine, print_page
+    from nbapp.templates import find_template
+
+    choose_engine()  # before running the notebook: say at once if nothing can print
+    if settings.template is None:
+        folder = notebook.folder
+        paper = find_template("print", folder, relative_to=folder, origin="--pdf")
+        settings = dataclasses.replace(settings, template=paper)
+    if settings.theme == "auto":
+        settings = dataclasses.replace(settings, theme="light")
+    with tempfile.TemporaryDirectory(prefix="nbapp-export-") as scratch:
+        page = Path(scratch) / f"{notebook.path.stem}.html"
+        export(notebook, settings, page)
+        print_page(page, out)
+    return out.stat().st_size
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -235,17 +275,60 @@ def _run(args: argparse.Namespace) -> int:
     notebook = load_notebook(Path(args.notebook))
     settings = _settings(args, notebook)
     gui = _window_backend(settings)
-    sockets = bind_loopback(settings.port)
-    if gui is not None:
-        _log_windowed(settings)  # before the kernel starts: it inherits the log file as stderr
-    # nbapp's own Python kernel boots while the server's modules load (see early_kernel).
-    python = notebook.needs_kernel and settings.kernel is None and not settings.kernel_missing
-    early = launch_early(settings.kernel_cwd, settings.query_string) if python else None
+    instance = None
+    if gui is not None:  # a window: one per app, a second launch raises the first
+        try:
+            instance = _single_instance(settings)
+        except _AlreadyRunning:
+            label = getattr(args, "label", None) or args.notebook
+            print(f"nbapp: {label} is already running; brought its window to the front")
+            return 0
     try:
-        return _serve(args, notebook, settings, gui, sockets=sockets, early=early)
+        sockets = bind_loopback(settings.port)
+        if gui is not None:
+            _log_windowed(settings)  # before the kernel starts: it inherits the log file
+        # nbapp's own Python kernel boots while the server's modules load (see early_kernel).
+        python = notebook.needs_kernel and settings.kernel is None and not settings.kernel_missing
+        early = launch_early(settings.kernel_cwd, settings.query_string) if python else None
+        try:
+            return _serve(
+                args, notebook, settings, gui, sockets=sockets, early=early, instance=instance
+            )
+        finally:
+            if early is not None:
+                early.discard()  # only if the app never took it over (it failed first)
     finally:
-        if early is not None:
-            early.discard()  # only if the app never took it over (it failed first)
+        if instance is not None:
+            instance.release()
+
+
+class _AlreadyRunning(Exception):
+    """This app runs already; it was asked to bring its window forward."""
+
+
+def _single_instance(settings: RunSettings) -> Instance | None:
+    """This app's single-instance lock (None where there is none: Windows), or _AlreadyRunning
+    once the running copy has raised its window."""
+    from nbapp.gui import instance
+
+    if not instance.supported():
+        return None
+    for _ in range(2):  # the running copy may be exiting just now: then try to take over
+        try:
+            claimed = instance.Instance.claim(settings.identity)
+        except OSError as exc:  # no private runtime folder: run, without the lock
+            log.warning("no single-instance lock (%s)", exc)
+            return None
+        if claimed is not None:
+            return claimed
+        try:
+            instance.ask_to_raise(settings.identity)
+        except instance.InstanceError as exc:
+            problem = exc
+            continue
+        raise _AlreadyRunning
+    pid = instance.holder_pid(settings.identity)
+    raise NbappError(f"this app is already running (process {pid}) but {problem}")
 
 
 def _serve(
@@ -256,6 +339,7 @@ def _serve(
     *,
     sockets: list[socket.socket],
     early: EarlyKernel | None,
+    instance: Instance | None = None,
 ) -> int:
     from nbapp.app import App, run_headless
 
@@ -270,7 +354,7 @@ def _serve(
         return 0
     from nbapp.window import run_in_window
 
-    run_in_window(app, announce, gui)
+    run_in_window(app, announce, gui, instance)
     return 0
 
 
@@ -354,6 +438,7 @@ def run_packaged(
     from nbapp.workdir import prepare
 
     args.working_dir = prepare(notebook.parent, prog)
+    args.app_id = f"packaged:{prog}"
     _configure_logging(args.debug)
     try:
         return _run(args)

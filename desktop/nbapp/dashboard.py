@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
+from nbapp.comms import output_widgets, send_updates
 from nbapp.early_kernel import EarlyKernel
 from nbapp.errors import KernelError
 from nbapp.execute import CellResult, CellRunner, Outcome
@@ -29,6 +30,7 @@ from nbapp.render import CellRenderer
 from nbapp.settings import RunSettings
 from nbapp.snapshot import Fragment, Snapshot, fragment_digest
 from nbapp.templates import TemplateError
+from nbapp.widget_memory import WidgetMemory, page_update
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,7 @@ class Dashboard:
         early_kernel: EarlyKernel | None = None,
         snapshot: Snapshot | None = None,
         keep_snapshot: Callable[[Snapshot], object] | None = None,
+        memory: WidgetMemory | None = None,
     ) -> None:
         """``snapshot``: what an earlier run showed, shown until this run replaces it;
         ``keep_snapshot``: called (on a worker thread) with this run's once it is done."""
@@ -121,6 +124,8 @@ class Dashboard:
         self.kernel_ready = asyncio.Event()
         self._closed = False
         self.widget_state: dict[str, Any] = {}  # as the run left it; for static exports
+        # The values the user gave the widgets, given back after each run (None: not kept).
+        self.memory = memory
 
     # --- what pages see -------------------------------------------------------------------
     def subscribe(self) -> asyncio.Queue[Event | None]:
@@ -191,12 +196,15 @@ class Dashboard:
         """Start the kernel and run every cell, in the background."""
         self._task = asyncio.create_task(self._run(), name="nbapp-run")
 
-    async def restart(self) -> None:
-        """A fresh kernel and a fresh run, for a page whose kernel died or whose cell failed."""
+    async def restart(self, *, forget_widgets: bool = False) -> None:
+        """A fresh kernel and a fresh run, for a page whose kernel died or whose cell failed;
+        ``forget_widgets``: with the notebook's own widget values, not the remembered ones."""
         async with self._lock:
             if self._closed:
                 return
             await self._cancel_run()
+            if forget_widgets and self.memory is not None:
+                self.memory.forget()
             self._fragments.clear()
             self._end_snapshot()
             self._publish({"type": "reset"})
@@ -210,6 +218,8 @@ class Dashboard:
         """Stop the run, tell pages the app is closing, shut the kernel down."""
         self._closed = True
         self._publish(None)
+        if self.memory is not None:
+            self.memory.save()
         # After a restart in progress, not under it: shutting the kernel down while
         # jupyter_client restarted it printed a traceback and could leave the new kernel
         # running (found by tests/test_fuzz.py's POSTs to /nbapp/api/restart).
@@ -234,6 +244,8 @@ class Dashboard:
             self._set_status(Status(State.ERROR, self._settings.kernel_missing, 0, self._total))
             return
         runner: CellRunner | None = None
+        if self.memory is not None:
+            self.memory.begin_run()
         try:
             if self.kernel is not None:
                 runner = await self._connect()
@@ -246,8 +258,11 @@ class Dashboard:
                 runner = None
             self._end_snapshot()  # before the final status: a page reading it drops the rest
             if finished:
+                await self._restore_widgets()
                 self._set_status(Status(State.DONE, "", self._total, self._total))
                 self._keep()
+            elif self.memory is not None:
+                self.memory.learn(self.widget_state, complete=False)
             if self.kernel is not None and self.status.state != State.DEAD:
                 await self._watch_kernel()
         except KernelError as exc:
@@ -283,6 +298,26 @@ class Dashboard:
                 log.warning("could not keep this run's snapshot", exc_info=True)
 
         asyncio.get_running_loop().run_in_executor(None, run)
+
+    async def _restore_widgets(self) -> None:
+        """Give the widgets the values the user left them at (``nbapp.widget_memory``)."""
+        if self.memory is None or self.kernel is None:
+            return
+        updates = self.memory.learn(self.widget_state, complete=True)
+        if not updates:
+            return
+        log.info("restoring %d widget values the user left", len(updates))
+        message = "Restoring the values you left"
+        self._set_status(Status(State.RUNNING, message, self._total, self._total))
+        memory = self.memory
+
+        def watch(msg: dict[str, Any]) -> None:  # e.g. a slider clamping a value to its range
+            if msg["header"]["msg_type"] == "comm_msg":
+                update = page_update(msg["content"])
+                if update is not None:
+                    memory.from_kernel(*update)
+
+        await send_updates(self.kernel, updates, output_widgets(self.widget_state), watch=watch)
 
     async def _connect(self) -> CellRunner:
         assert self.kernel is not None

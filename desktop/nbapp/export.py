@@ -250,7 +250,11 @@ def _with_policy(page: str, template: Template) -> str:
 def export(notebook: Notebook, settings: RunSettings, out: Path) -> int:
     """Run ``notebook`` and write its page to ``out``; the page's size in bytes."""
     snapshot = asyncio.run(run_to_end(notebook, settings))
-    page = render_page(notebook, snapshot, settings.theme, settings.template)
+    return write_page(render_page(notebook, snapshot, settings.theme, settings.template), out)
+
+
+def write_page(page: str, out: Path) -> int:
+    """Write ``page`` to ``out`` whole or not at all; its size in bytes."""
     data = page.encode("utf-8")
     partial = out.with_name(f".{out.name}.partial")
     partial.write_bytes(data)  # a failed write never leaves half a page under the real name

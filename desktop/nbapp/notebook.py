@@ -29,6 +29,8 @@ class AppMetadata:
     mode: str | None = None  # all: every output; tagged: only cells tagged "app"
     timeout: float | None = None  # seconds per cell; 0 = no limit
     template: str | None = None  # the page's template: a name or a folder (see nbapp.templates)
+    # false: the app does not keep the values the user gives its widgets between launches
+    remember_widgets: bool | None = None
 
 
 def _check_app_metadata(path: Path, raw: Any) -> AppMetadata:
@@ -59,6 +61,8 @@ def _app_value_problem(key: str, value: Any) -> str:
         return "" if value in THEMES else f"must be one of {', '.join(THEMES)}"
     if key == "mode":
         return "" if value in MODES else f"must be one of {', '.join(MODES)}"
+    if key == "remember_widgets":
+        return "" if isinstance(value, bool) else "must be true or false"
     if key in ("width", "height"):
         ok = isinstance(value, int) and not isinstance(value, bool) and 200 <= value <= 10000
         return "" if ok else "must be a whole number of pixels from 200 to 10000"

@@ -305,7 +305,12 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
         except asyncio.TimeoutError:
             self.close(1011, "kernel not ready")
             return
-        self.bridge = KernelBridge(kernel, self._send, show_tracebacks=self.ctx.show_tracebacks)
+        self.bridge = KernelBridge(
+            kernel,
+            self._send,
+            show_tracebacks=self.ctx.show_tracebacks,
+            memory=self.dashboard.memory,
+        )
         self.bridge.start()
 
     def _send(self, frame: str | bytes) -> None:

@@ -45,6 +45,17 @@ class RunSettings:
     def kernel_cwd(self) -> Path:
         return self.working_dir or self.notebook.parent
 
+    # Who this app is across launches (window place, widget values, single instance): a
+    # packaged app's name; empty for ``nbapp run``, where the notebook's path says it.
+    app_id: str = ""
+    # Keep the values the user gives input widgets and give them back at the next launch
+    # (windowed apps, unless metadata.nbapp.remember_widgets is false).
+    remember_widgets: bool = False
+
+    @property
+    def identity(self) -> str:
+        return self.app_id or str(self.notebook)
+
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")

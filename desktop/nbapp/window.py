@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import json
 import logging
 import os
 import signal
 import socket
 import sys
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -29,16 +29,17 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from nbapp.errors import UsageError
+from nbapp.gui.geometry import MIN_SIZE
 
 if TYPE_CHECKING:
     from nbapp.app import App
+    from nbapp.gui.features import WindowFeatures
+    from nbapp.gui.instance import Instance
     from nbapp.notebook import Notebook
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SIZE = (1024, 768)
-MIN_SIZE = (320, 240)
-MAX_SIDE = 16384
+_STRAY_THREAD_SECONDS = 3.0
 
 # What to install per platform, in the words a user can paste into a terminal.
 _INSTALL_HINTS = {
@@ -170,53 +171,6 @@ class _ServerThread(threading.Thread):
 
 
 # --- what the window looks like ---------------------------------------------------------------
-def _sizes_file() -> Path:
-    return Path(platformdirs.user_state_dir("nbapp")) / "windows.json"
-
-
-def _read_sizes() -> dict[str, Any]:
-    try:
-        data = json.loads(_sizes_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _valid_size(value: object) -> tuple[int, int] | None:
-    if not (isinstance(value, (list, tuple)) and len(value) == 2):
-        return None
-    width, height = value
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (width, height)):
-        return None
-    return (max(MIN_SIZE[0], min(width, MAX_SIDE)), max(MIN_SIZE[1], min(height, MAX_SIDE)))
-
-
-def initial_size(notebook: Notebook) -> tuple[int, int]:
-    """The size the user last left this app at, else metadata.nbapp width/height, else default."""
-    remembered = _valid_size(_read_sizes().get(str(notebook.path)))
-    if remembered:
-        return remembered
-    meta = notebook.node.metadata.get("nbapp", {})
-    if isinstance(meta, dict):
-        declared = _valid_size(
-            [meta.get("width", DEFAULT_SIZE[0]), meta.get("height", DEFAULT_SIZE[1])]
-        )
-        if declared:
-            return declared
-    return DEFAULT_SIZE
-
-
-def remember_size(notebook: Notebook, size: tuple[int, int]) -> None:
-    sizes = _read_sizes()
-    sizes[str(notebook.path)] = list(size)
-    path = _sizes_file()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(sizes, indent=1), encoding="utf-8")
-    except OSError as exc:  # a lost window size is not worth failing the exit for
-        log.warning("could not remember the window size in %s: %s", path, exc.strerror)
-
-
 def icon_path(notebook: Notebook) -> Path | None:
     """``metadata.nbapp.icon``, a file relative to the notebook's folder."""
     meta = notebook.node.metadata.get("nbapp", {})
@@ -302,8 +256,8 @@ def _quiet_pywebview() -> None:
     logger.setLevel(logging.INFO)
 
 
-def _show(app: App, gui: str, server: _ServerThread) -> tuple[int, int]:
-    """Open the window and run the GUI loop until it ends; the window's last size."""
+def _show(app: App, gui: str, server: _ServerThread, features: WindowFeatures) -> None:
+    """Open the window and run the GUI loop until it ends."""
     import webview
 
     _quiet_pywebview()
@@ -311,18 +265,15 @@ def _show(app: App, gui: str, server: _ServerThread) -> tuple[int, int]:
     webview.settings["OPEN_DEVTOOLS_IN_DEBUG"] = False
     webview.settings["ALLOW_DOWNLOADS"] = gui != "qt"  # Qt gets our own handler
     notebook = app.notebook
-    size = initial_size(notebook)
     origin = f"http://127.0.0.1:{app.guard.port}"
     window = webview.create_window(
         notebook.title,
         url=app.url,
-        width=size[0],
-        height=size[1],
         min_size=MIN_SIZE,
         text_select=True,
+        **features.placement(),  # size, position, maximized: as the user left them
     )
     assert window is not None
-    last_size = list(size)
 
     def on_before_show(window: Any) -> None:  # on the GUI thread, before the window shows
         if gui == "qt":
@@ -337,11 +288,8 @@ def _show(app: App, gui: str, server: _ServerThread) -> tuple[int, int]:
         else:
             window.events.shown += window.destroy
 
-    def on_resized(width: int, height: int) -> None:
-        last_size[:] = [width, height]
-
     window.events.before_show += on_before_show
-    window.events.resized += on_resized
+    features.attach(window, f"{origin}/")  # menu, single instance, geometry
     if gui != "qt":
         window.events.loaded += lambda: _check_location(window, origin, f"{origin}/")
     server.window = window
@@ -351,20 +299,46 @@ def _show(app: App, gui: str, server: _ServerThread) -> tuple[int, int]:
         gui=gui,  # type: ignore[arg-type]  # one of choose_backend()'s names
         private_mode=True,
         icon=str(icon) if icon else None,
+        menu=features.pywebview_menu(),
     )
-    return last_size[0], last_size[1]
 
 
-def run_in_window(app: App, on_ready: Callable[[App], None], gui: str) -> None:
-    """Show ``app`` in a native window on this (the main) thread until the window closes."""
+def run_in_window(
+    app: App, on_ready: Callable[[App], None], gui: str, instance: Instance | None = None
+) -> None:
+    """Show ``app`` in a native window on this (the main) thread until the window closes;
+    ``instance``: this app's single-instance lock, whose later launches raise the window."""
+    from nbapp.gui.features import WindowFeatures
+
     _prepare_environment(gui)
+    features = WindowFeatures(app, gui, instance)
     server = _ServerThread(app, on_ready)
     server.start()  # the kernel starts while the GUI toolkit loads
     try:
-        size = _show(app, gui, server)
+        _show(app, gui, server, features)
     finally:
         server.stop()
         server.join()
-    remember_size(app.notebook, size)
+        features.closed()
+        _leave_no_thread_behind()
     if server.error is not None:
         raise server.error
+
+
+def _leave_no_thread_behind() -> None:
+    """The window, server and kernel are gone; a thread the GUI toolkit left waiting on the
+    closed window would keep the process alive for ever (Python waits for every non-daemon
+    thread before it exits). Give such threads a moment, then exit without them."""
+    deadline = time.monotonic() + _STRAY_THREAD_SECONDS
+    for thread in threading.enumerate():
+        if thread is threading.current_thread() or thread.daemon:
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+    strays = [t.name for t in threading.enumerate() if t.is_alive() and not t.daemon]
+    strays = [name for name in strays if name != threading.current_thread().name]
+    if strays:
+        log.warning("exiting without threads the GUI toolkit left waiting: %s", strays)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
