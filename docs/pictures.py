@@ -1,11 +1,23 @@
-"""Makes the README's pictures of examples/report.ipynb: every output, and only the cells
-tagged ``app``, side by side. Run from the repo root: ``.venv/bin/python docs/pictures.py``."""
+"""Makes the README's pictures from live runs. Run from the repo root:
+
+    .venv/bin/python docs/pictures.py [modes] [menu]
+
+modes: examples/report.ipynb, every output and only the cells tagged ``app``, side by side.
+menu: examples/demo.ipynb in nbapp's Qt window under a private Xvfb, its File menu open.
+"""
 
 from __future__ import annotations
 
 import io
+import os
 import re
+import select
 import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -42,7 +54,7 @@ def shoot(*args: str) -> Image.Image:
         proc.wait(30)
 
 
-def main() -> None:
+def modes() -> None:
     shots = [("nbapp run report.ipynb", shoot()), ("--only-tagged", shoot("--only-tagged"))]
     width = sum(s.width for _, s in shots) // 2 + 30
     height = shots[0][1].height // 2 + 40
@@ -61,5 +73,77 @@ def main() -> None:
     print(f"saved {target}")
 
 
+@contextmanager
+def private_display() -> Iterator[str]:
+    """Xvfb on a free display number (it says which on -displayfd)."""
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 30)
+    number = os.read(read_end, 16).decode().strip() if ready else ""
+    try:
+        assert number, "Xvfb did not start"
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(10)
+        os.close(read_end)
+
+
+def _until(check: Callable[[], str], seconds: float, what: str) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return str(found)
+        time.sleep(0.2)
+    raise SystemExit(f"gave up waiting for {what}")
+
+
+def menu() -> None:
+    with private_display() as screen, tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "DISPLAY": screen, "XDG_STATE_HOME": home, "XDG_CACHE_HOME": home}
+        env["XDG_RUNTIME_DIR"] = home
+        notebook = ROOT / "examples" / "demo.ipynb"
+        proc = subprocess.Popen([NBAPP, "run", str(notebook)], stdout=subprocess.PIPE, env=env)
+
+        def xdotool(*args: str) -> str:
+            command = ["xdotool", *args]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            return done.stdout.strip()
+
+        try:
+            found = _until(
+                lambda: xdotool("search", "--onlyvisible", "--name", "^Signal explorer$"),
+                60,
+                "the window",
+            )
+            window = found.split()[0]
+            time.sleep(8)  # the kernel runs the notebook; the plot draws
+            xdotool("windowfocus", "--sync", window)
+            xdotool("key", "alt+f")  # the File menu, by its mnemonic
+            time.sleep(1)
+            place = dict(
+                line.split("=", 1)
+                for line in xdotool("getwindowgeometry", "--shell", window).splitlines()
+            )
+            shot = subprocess.run(
+                ["import", "-window", "root", "png:-"], env=env, capture_output=True, check=True
+            ).stdout
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    left, top = int(place["X"]), int(place["Y"])
+    image = Image.open(io.BytesIO(shot)).convert("RGB")
+    target = ROOT / "docs" / "images" / "menu.png"
+    image.crop((left, top, left + 900, top + 430)).save(target, optimize=True)
+    print(f"saved {target}")
+
+
 if __name__ == "__main__":
-    main()
+    for name in sys.argv[1:] or ["modes", "menu"]:
+        {"modes": modes, "menu": menu}[name]()
