@@ -184,8 +184,9 @@ def test_an_unreadable_widget_file_is_ignored_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "widgets.json"
-    for content in ("{ nope", json.dumps({"format": 99, "widgets": []}), json.dumps([1])):
-        path.write_text(content)
+    bad = ["{ nope", json.dumps({"format": 99, "widgets": []}), json.dumps([1])]
+    for content in [text.encode() for text in bad] + [b"\xff\xfe not text"]:
+        path.write_bytes(content)
         with caplog.at_level(logging.WARNING):
             assert WidgetMemory(path).remembered == 0
         assert f"ignoring {path}" in caplog.text

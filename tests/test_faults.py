@@ -5,7 +5,6 @@ Each ends with one clear line, the documented exit code, and nothing left runnin
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import signal
@@ -13,20 +12,20 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
-from nbapp.window import initial_size, remember_size
+from nbapp.gui.geometry import Geometry, remember, remembered
 from test_window import (  # noqa: F401 (fixtures)
     START_TIMEOUT,
     Windowed,
-    _start_xvfb,
     open_window,
     window_env,
-    xvfb,
 )
 
+from conftest import _start_xvfb
 from support import (
     NBAPP,
     descendants,
@@ -166,26 +165,30 @@ def test_a_window_size_that_cannot_be_saved_is_a_warning(
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(full_folder))
     nb = _loaded(full_folder.parent / "nb.ipynb")
-    remember_size(nb, (900, 700))  # raises nothing
-    assert any("could not remember the window size" in r.message for r in caplog.records)
+    remember(str(nb.path), Geometry(900, 700))  # raises nothing
+    assert any(
+        "could not write" in r.message and "window.json" in r.message for r in caplog.records
+    )
 
 
 def test_corrupt_window_state_is_ignored_then_rewritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    sizes = tmp_path / "state" / "nbapp" / "windows.json"
+    sizes = tmp_path / "state" / "nbapp" / "windows.json"  # nbapp 0.1's file, still read
     nb = _loaded(tmp_path / "nb.ipynb")
     for corrupt in (b"{not json", b"\xff\xfe\x00", b"[1, 2]", b'{"%s": "wide"}'):
         sizes.parent.mkdir(parents=True, exist_ok=True)
         sizes.write_bytes(corrupt.replace(b"%s", str(nb.path).encode()))
-        assert initial_size(nb) == (1024, 768)
-    remember_size(nb, (900, 700))
-    assert json.loads(sizes.read_text()) == {str(nb.path): [900, 700]}
-    assert initial_size(nb) == (900, 700)
+        assert remembered(str(nb.path)) is None  # the window opens at its declared size
+    remember(str(nb.path), Geometry(900, 700, 10, 20))
+    assert remembered(str(nb.path)) == Geometry(900, 700, 10, 20)
+    place = next((tmp_path / "state" / "nbapp" / "apps").glob("*/window.json"))
+    place.write_bytes(b"\x00garbage")
+    assert remembered(str(nb.path)) is None
 
 
-def _loaded(path: Path) -> object:
+def _loaded(path: Path) -> Any:
     from nbapp.notebook import load_notebook
 
     return load_notebook(write_notebook(path, ["x = 1"]))

@@ -45,15 +45,13 @@ def app_dir(identity: str) -> Path:
 def read_json(path: Path) -> Any:
     """The JSON in ``path``; None if there is none, or (with a warning) if it is unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return json.loads(path.read_bytes())
     except FileNotFoundError:
         return None
     except OSError as exc:
         log.warning("ignoring %s: %s", path, exc.strerror)
         return None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
+    except ValueError as exc:  # not JSON, or not text at all (UnicodeDecodeError)
         log.warning("ignoring %s: not valid JSON (%s)", path, exc)
         return None
 
