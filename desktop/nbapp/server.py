@@ -36,7 +36,7 @@ from nbapp.page import TEMPLATE_URL, LiveAssets, PageContext, PageRenderer
 from nbapp.paths import nbconvert_lab_static_dir, static_dir
 from nbapp.security import Guard
 from nbapp.templates import Template, builtin_template
-from nbapp.widget_assets import SERVED_SUFFIXES, URL_PREFIX, widget_modules
+from nbapp.widget_assets import LAB_URL, NB_URL, SERVED_SUFFIXES, folder_root, index
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ _CSP = (
     "default-src 'self' data: blob:; "
     "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
     "style-src 'self' 'unsafe-inline' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "connect-src 'self' blob: data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 # Files next to the notebook that its markdown and HTML may link to; never code or data.
 FILE_SUFFIXES = frozenset(
@@ -345,10 +345,12 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
 
 
 class WidgetModulesHandler(Guarded):
-    """Which installed widget module loads from which local URL (see nbapp.widget_assets)."""
+    """The installed widget front ends (see nbapp.widget_assets), read on the first request
+    (a thread: the loop keeps serving meanwhile); ``?module=`` names one the page misses."""
 
-    def get(self) -> None:
-        self.finish(widget_modules().index)
+    async def get(self) -> None:
+        wanted = self.get_query_argument("module", None)
+        self.finish(await asyncio.to_thread(index, wanted))
 
 
 class GuardedStatic(Guarded, web.StaticFileHandler):
@@ -377,6 +379,26 @@ class GuardedStatic(Guarded, web.StaticFileHandler):
         if os.path.commonpath([real_root, real_path]) != real_root:
             raise web.HTTPError(404)
         return super().validate_absolute_path(root, absolute_path)
+
+
+class ExtensionStatic(GuardedStatic):
+    """A front end's files from the first Jupyter data folder that has its folder (the first
+    path segment, two for an ``@scope/name``), as Jupyter's own servers look them up."""
+
+    def initialize(  # type: ignore[override]
+        self, ctx: ServerContext, kind: str, suffixes: frozenset[str]
+    ) -> None:
+        self.kind = kind
+        super().initialize(ctx, path="", suffixes=suffixes)
+
+    async def get(self, path: str, include_body: bool = True) -> None:
+        parts = path.split("/")
+        folder = "/".join(parts[:2] if path.startswith("@") else parts[:1])
+        root = folder_root(self.kind, folder) if folder and ".." not in parts else None
+        if root is None:
+            raise web.HTTPError(404)
+        self.root = str(root)
+        await super().get(path, include_body)
 
 
 def _log_request(handler: web.RequestHandler) -> None:
@@ -428,6 +450,9 @@ def make_app(
     def static(root: Path, suffixes: frozenset[str] | None = None) -> dict[str, Any]:
         return {"ctx": ctx, "path": str(root), "suffixes": suffixes}
 
+    def extensions(kind: str) -> dict[str, Any]:
+        return {"ctx": ctx, "kind": kind, "suffixes": SERVED_SUFFIXES}
+
     return web.Application(
         [
             (r"/", PageHandler, deps),
@@ -442,10 +467,8 @@ def make_app(
                 static(nbconvert_lab_static_dir(), frozenset({".css"})),
             ),
             (r"/nbapp/api/widget-modules", WidgetModulesHandler, deps),
-            *(
-                (rf"{URL_PREFIX}/{number}/(.*)", GuardedStatic, static(root, SERVED_SUFFIXES))
-                for number, root in enumerate(widget_modules().roots)
-            ),
+            (rf"{LAB_URL}/(.*)", ExtensionStatic, extensions("labextensions")),
+            (rf"{NB_URL}/(.*)", ExtensionStatic, extensions("nbextensions")),
             *_library_routes(static),
             *_template_routes(template, static),
             (r"/(.+)", GuardedStatic, static(dashboard.notebook.folder, FILE_SUFFIXES)),

@@ -261,21 +261,14 @@ def _template_datas(template: Template, inside: str) -> list[list[str]]:
 
 
 def _widget_extension_datas(module_names: list[str]) -> list[list[str]]:
-    """The nbextension folders serving the widget front-end modules the notebook displayed."""
-    from nbapp.widget_assets import URL_PREFIX, widget_modules
+    """The labextension (and nbextension) folders serving the widget front-end modules the
+    notebook displayed, where the app's Jupyter data path finds them."""
+    from nbapp.widget_assets import front_end_folders
 
-    found = widget_modules()
-    datas: list[list[str]] = []
-    folders: set[Path] = set()
-    for name in module_names:
-        url = found.index.get(name)
-        if url is None:
-            continue  # not an nbextension; the page reports it if it is really missing
-        number, folder_name = url[len(URL_PREFIX) + 1 :].split("/")[:2]
-        folders.add(found.roots[int(number)] / folder_name)
-    for folder in sorted(folders):
-        datas.append([str(folder), f"share/jupyter/nbextensions/{folder.name}"])
-    return datas
+    return [
+        [str(folder), f"share/jupyter/{kind}/{relative}"]
+        for kind, relative, folder in front_end_folders(module_names)
+    ]
 
 
 def _has_hook(package: str, recipe: Path) -> bool:
