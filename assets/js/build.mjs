@@ -112,30 +112,131 @@ const woff2Only = {
   },
 };
 
-rmSync(widgets, { recursive: true, force: true });
-await esbuild.build({
-  entryPoints: { widgets: join(here, "src", "widgets.js") },
-  outdir: widgets,
+// Packages the page provides to widget libraries' front ends (shared.js): those in the main
+// bundle, and larger ones in bundles of their own, fetched when an extension asks for them.
+const MAIN_SHARED = [
+  "@jupyter-widgets/base", "@jupyter-widgets/base-manager", "@jupyter-widgets/controls",
+  "@jupyter-widgets/output", "@jupyterlab/coreutils", "@jupyterlab/nbformat",
+  "@jupyterlab/observables", "@jupyterlab/outputarea", "@jupyterlab/rendermime",
+  "@jupyterlab/services", "@jupyterlab/translation", "@lumino/algorithm", "@lumino/collections",
+  "@lumino/commands", "@lumino/coreutils", "@lumino/disposable", "@lumino/domutils",
+  "@lumino/dragdrop", "@lumino/keyboard", "@lumino/messaging", "@lumino/polling",
+  "@lumino/properties", "@lumino/signaling", "@lumino/virtualdom", "@lumino/widgets",
+];
+const LAZY_SHARED = {
+  lab: ["@jupyterlab/apputils", "@jupyterlab/ui-components", "react", "react-dom"],
+  datagrid: ["@lumino/datagrid"],
+};
+const version = (name) => JSON.parse(readFileSync(join(modules, name, "package.json"), "utf-8")).version;
+const manifest = {};
+for (const name of MAIN_SHARED) manifest[name] = { version: version(name), bundle: "" };
+for (const [bundle, names] of Object.entries(LAZY_SHARED)) {
+  for (const name of names) manifest[name] = { version: version(name), bundle };
+}
+
+const common = {
   bundle: true,
   format: "iife",
   minify: true,
   target: ["chrome100", "safari15"],
   legalComments: "linked",
-  assetNames: "fonts/[name]-[hash]",
-  loader: { ".woff2": "file", ".woff": "file", ".ttf": "file", ".eot": "file", ".svg": "dataurl", ".png": "dataurl", ".gif": "dataurl" },
   define: {
     __webpack_public_path__: '""',
     global: "window",
     "process.env.NODE_ENV": '"production"',
   },
-  plugins: [woff2Only],
   logLevel: "warning",
+};
+const assetLoaders = { ".woff2": "file", ".woff": "file", ".ttf": "file", ".eot": "file" };
+const inlineLoaders = { ".svg": "dataurl", ".png": "dataurl", ".gif": "dataurl" };
+
+rmSync(widgets, { recursive: true, force: true });
+await esbuild.build({
+  ...common,
+  entryPoints: { widgets: join(here, "src", "widgets.js") },
+  outdir: widgets,
+  assetNames: "fonts/[name]-[hash]",
+  loader: { ...assetLoaders, ...inlineLoaders },
+  define: { ...common.define, __NBAPP_SHARED__: JSON.stringify(manifest) },
+  plugins: [woff2Only],
 });
+
+// The extra bundles take what the main bundle carries from it at run time
+// (window.nbappShared), so there is one Lumino, one @jupyterlab/services, one base.
+const fromMainBundle = {
+  name: "from-main-bundle",
+  setup(build) {
+    build.onResolve({ filter: /^[@a-z]/ }, (args) =>
+      MAIN_SHARED.includes(args.path) ? { path: args.path, namespace: "nbapp-shared" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "nbapp-shared" }, (args) => ({
+      contents: `module.exports = window.nbappShared.require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+// controls 3 imports "@jupyter-widgets/base": ipywidgets 7's, the bundle's base7, not the page's.
+const base7 = join(modules, "@jupyter-widgets", "base7", "lib", "index.js");
+const controls7Base = {
+  name: "controls7-base",
+  setup(build) {
+    build.onResolve({ filter: /^@jupyter-widgets\/base$/ }, (args) =>
+      args.importer.includes("controls7") ? { path: base7 } : undefined,
+    );
+  },
+};
+// Their stylesheets become <style> elements added when the bundle runs: one file to fetch,
+// and an exported page inlines it as it is.
+const injectCss = {
+  name: "inject-css",
+  setup(build) {
+    build.onLoad({ filter: /\.css$/ }, async (args) => {
+      const css = await esbuild.build({
+        entryPoints: [args.path],
+        bundle: true,
+        minify: true,
+        write: false,
+        loader: { ".woff2": "dataurl", ".woff": "dataurl", ".ttf": "dataurl", ".eot": "dataurl", ...inlineLoaders },
+        logLevel: "warning",
+      });
+      const text = JSON.stringify(css.outputFiles[0].text);
+      return {
+        contents: `const s = document.createElement("style"); s.textContent = ${text}; document.head.append(s);`,
+        loader: "js",
+      };
+    });
+  },
+};
+// jquery-ui's modules are AMD with a browser-globals fallback, which is what runs here: each
+// gets its AMD dependencies (./mouse before ./slider...) imported first, in order.
+const jqueryUiDeps = {
+  name: "jquery-ui-deps",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]jquery-ui[\\/]ui[\\/].*\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf-8");
+      const list = source.match(/define\(\s*\[([^\]]*)\]/);
+      const deps = list ? [...list[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]).filter((d) => d !== "jquery") : [];
+      return { contents: `${deps.map((d) => `import "${d}.js";`).join("\n")}\n${source}`, loader: "js" };
+    });
+  },
+};
+for (const bundle of ["widgets7", "lab", "datagrid"]) {
+  await esbuild.build({
+    ...common,
+    entryPoints: { [bundle]: join(here, "src", "bundles", `${bundle}.js`) },
+    outdir: widgets,
+    loader: inlineLoaders,
+    inject: bundle === "widgets7" ? [join(here, "src", "bundles", "jquery-global.js")] : [],
+    plugins: [controls7Base, fromMainBundle, jqueryUiDeps, injectCss],
+  });
+}
 
 // What the bundle was built from, so a test without Node can tell a stale bundle.
 const hash = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
 const sources = {};
 for (const name of ["package.json", "package-lock.json", "build.mjs"]) sources[name] = hash(join(here, name));
-for (const name of readdirSync(join(here, "src")).sort()) sources[`src/${name}`] = hash(join(here, "src", name));
+for (const name of readdirSync(join(here, "src"), { recursive: true }).sort()) {
+  if (name.endsWith(".js")) sources[`src/${name}`] = hash(join(here, "src", name));
+}
 writeFileSync(join(widgets, "SOURCES.json"), `${JSON.stringify(sources, null, 2)}\n`);
 console.log("vendor assets written to", vendor, "and", widgets);

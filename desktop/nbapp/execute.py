@@ -25,6 +25,9 @@ _IOPUB_DRAIN_SECONDS = 120
 
 
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+AFTER_COMM_KEY = "nbapp_after_comm"
+_COMM_MESSAGES = frozenset({"comm_open", "comm_msg", "comm_close"})
 
 
 class Outcome(Enum):
@@ -44,17 +47,31 @@ class CellResult:
 
 
 class _BoundedClient(NotebookClient):
-    """nbclient's client with a per-cell output budget, so a runaway print cannot eat memory."""
+    """nbclient's client with a per-cell output budget, so a runaway print cannot eat memory,
+    and widget views stamped with the last comm message that preceded them."""
 
     def __init__(self, nb: NotebookNode, *, max_output_bytes: int, **kwargs: Any) -> None:
         super().__init__(nb, **kwargs)
         self._budget = max_output_bytes
         self._spent: dict[int, int] = {}
         self._truncated: set[int] = set()
+        self._last_comm_msg = ""
+
+    def process_message(
+        self, msg: dict[str, Any], cell: NotebookNode, cell_index: int
+    ) -> NotebookNode | None:
+        if msg["msg_type"] in _COMM_MESSAGES:
+            self._last_comm_msg = msg["header"]["msg_id"]
+        return super().process_message(msg, cell, cell_index)
 
     def output(
         self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
     ) -> NotebookNode | None:
+        view = msg.get("content", {}).get("data", {}).get(WIDGET_VIEW_MIME)
+        if isinstance(view, dict) and self._last_comm_msg:
+            # The page gets this output by the event stream and the comm messages by its
+            # websocket; it draws the view once it has applied that message (widgets.js).
+            view[AFTER_COMM_KEY] = self._last_comm_msg
         spent = self._spent.get(cell_index, 0) + _content_size(msg.get("content", {}))
         self._spent[cell_index] = spent
         if spent <= self._budget:

@@ -2,8 +2,9 @@
 // msg_id names that request, and every output whose parent it is belongs in the widget.
 // (html-manager's Output model only shows saved outputs; it never listens to a kernel.)
 import { OutputModel as StaticOutputModel, OutputView } from "@jupyter-widgets/html-manager/lib/output.js";
+import { OUTPUT_WIDGET_VERSION } from "@jupyter-widgets/output";
 
-export { OutputView };
+export { OUTPUT_WIDGET_VERSION, OutputView };
 
 export class OutputModel extends StaticOutputModel {
   initialize(attributes, options) {
@@ -13,20 +14,18 @@ export class OutputModel extends StaticOutputModel {
     this._capture(this.get("msg_id"));
   }
 
+  // The manager hands over, in order with the comm messages, every output whose parent is
+  // the request this model captures (JupyterLab registers a message hook; a hook only sees
+  // requests this page made, and would run before the msg_id update queued ahead of it).
   _capture(msgId) {
-    const kernel = this.widget_manager.kernel;
-    if (!kernel || msgId === this._capturing) return;
-    if (this._capturing) kernel.removeMessageHook(this._capturing, this._hook);
+    const manager = this.widget_manager;
+    if (!manager.captureOutputs || msgId === this._capturing) return;
+    if (this._capturing) manager.releaseOutputs(this._capturing, this);
     this._capturing = msgId;
-    if (!msgId) return;
-    this._hook = (msg) => {
-      this._add(msg);
-      return false; // captured: nobody else shows it
-    };
-    kernel.registerMessageHook(msgId, this._hook);
+    if (msgId) manager.captureOutputs(msgId, this);
   }
 
-  _add(msg) {
+  addOutput(msg) {
     const type = msg.header.msg_type;
     const content = msg.content;
     if (type === "clear_output") {
