@@ -134,12 +134,13 @@ def _start_xvfb(number: int) -> tuple[subprocess.Popen[bytes], int] | None:
 
 
 class PageLog:
-    """Every request a page made, outside ones (aborted) and console errors."""
+    """Every request a page made, outside ones (aborted), failed responses, console errors."""
 
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.outside: list[str] = []
         self.console_errors: list[str] = []
+        self.failed: list[str] = []  # "<status> <url>" of every response >= 400
 
 
 @pytest.fixture
@@ -167,6 +168,10 @@ def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
         lambda msg: page_log.console_errors.append(msg.text) if msg.type == "error" else None,
     )
     page.on("pageerror", lambda exc: page_log.console_errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: page_log.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
     yield page
     context.close()
     assert not page_log.outside, f"the page made requests that left 127.0.0.1: {page_log.outside}"

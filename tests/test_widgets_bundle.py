@@ -25,7 +25,10 @@ def test_bundle_inputs_match_the_recorded_hashes() -> None:
     current = {
         name: sha256(JS / name) for name in ("package.json", "package-lock.json", "build.mjs")
     }
-    current |= {f"src/{p.name}": sha256(p) for p in sorted((JS / "src").iterdir())}
+    current |= {
+        f"src/{p.relative_to(JS / 'src').as_posix()}": sha256(p)
+        for p in sorted((JS / "src").rglob("*.js"))
+    }
     assert recorded == current, "assets/static/widgets is stale: run `make assets` and commit it"
 
 

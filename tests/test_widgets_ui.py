@@ -1,0 +1,84 @@
+"""Interactive widget toolkits from their labextensions in one app: ipyvuetify (Vue, which the
+page's @jupyterlab/apputils bundle serves), ipycanvas (drawing commands as custom messages),
+ipywebrtc (an ipywidgets 7-era front end: base ^1 - ^4; its camera needs a device this
+machine does not have, which the widget says in the page)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from conftest import PageLog
+from libraries import SEEN, assert_clean, click_center, painted, wait_seen
+from support import WIDGET_TIMEOUT_MS, open_dashboard
+
+pytestmark = pytest.mark.browser
+
+VUETIFY = """
+import ipyvuetify as v
+btn = v.Btn(children=["vuetify press"], color="red")
+vue_seen = seen_label("vue")
+btn.on_event("click", lambda widget, event, data: setattr(vue_seen, "value", "vuetify clicked"))
+_w.VBox([btn, vue_seen])
+"""
+
+# Drawn from a callback: ipycanvas sends drawing commands as custom messages, which a page
+# that connects after the cell ran never receives (as on reloading JupyterLab); a button
+# makes the drawing a round trip of its own.
+CANVAS = """
+import ipycanvas
+canvas = ipycanvas.Canvas(width=200, height=100)
+canvas_seen = seen_label("canvas")
+canvas.on_mouse_down(lambda x, y: setattr(canvas_seen, "value", f"mouse down at {x:.0f},{y:.0f}"))
+def draw(_):
+    canvas.fill_style = "red"
+    canvas.fill_rect(0, 0, 200, 100)
+paint = _w.Button(description="paint")
+paint.add_class("paint")
+paint.on_click(draw)
+_w.VBox([paint, canvas, canvas_seen])
+"""
+
+WEBRTC = """
+import io, ipywebrtc
+from PIL import Image as PImage
+buf = io.BytesIO()
+PImage.new("RGB", (64, 48), (255, 0, 0)).save(buf, "png")
+stream = ipywebrtc.ImageStream(image=_w.Image(value=buf.getvalue()))
+recorder = ipywebrtc.ImageRecorder(stream=stream)
+rtc_seen = seen_label("rtc")
+recorder.image.observe(lambda c: setattr(rtc_seen, "value", f"snapshot of {len(c['new'])} bytes"), names="value")
+_w.VBox([recorder, rtc_seen, ipywebrtc.CameraStream()])
+"""
+
+
+def test_vuetify_canvas_webrtc_render_and_round_trip(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    app = serve(notebook([SEEN, VUETIFY, CANVAS, WEBRTC]))
+    open_dashboard(page, app.url)
+    button = page.locator(".v-btn")
+    button.wait_for(timeout=WIDGET_TIMEOUT_MS)
+    assert "VUETIFY PRESS" in button.inner_text().upper()
+    button.click()
+    wait_seen(page, "vue", "vuetify clicked")
+    assert any(u.endswith("/nbapp/static/widgets/lab.js") for u in page_log.requests)
+
+    canvas = page.locator(".widget-vbox:has(> .seen-canvas) canvas").first
+    canvas.wait_for(timeout=WIDGET_TIMEOUT_MS)
+    page.click(".paint")
+    page.wait_for_function(
+        "(c) => c.getContext('2d').getImageData(100, 50, 1, 1).data[0] === 255",
+        arg=canvas.element_handle(),
+        timeout=WIDGET_TIMEOUT_MS,
+    )
+    assert painted(canvas, (255, 0, 0)) > 10_000  # all of its 200 x 100 pixels
+    click_center(page, canvas)
+    wait_seen(page, "canvas", "mouse down at 100,50")
+
+    # the recorder takes a frame of the image stream and sends it to the kernel
+    page.locator(".widget-vbox:has(> .seen-rtc) button").first.click()
+    wait_seen(page, "rtc", "snapshot of")
+    page.get_by_text("Requested device not found").wait_for(timeout=WIDGET_TIMEOUT_MS)
+    assert any("/nbapp/labextensions/jupyter-webrtc/" in u for u in page_log.requests)
+    assert_clean(page_log)
