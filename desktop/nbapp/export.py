@@ -31,6 +31,7 @@ from nbapp.page import Asset, CellView, PageContext, PageRenderer, resolve
 from nbapp.paths import static_dir
 from nbapp.settings import RunSettings
 from nbapp.templates import Template, TemplateError, builtin_template
+from nbapp.widget_export import front_ends
 
 # url() of a file next to a stylesheet (not data:, not another site, not the server's root).
 _CSS_URL = re.compile(r"""url\(\s*(["']?)(?![a-zA-Z][\w+.-]*:|/|#)([^"')]+)\1\s*\)""")
@@ -41,7 +42,7 @@ _PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _POLICY = (
     '\n<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
     "script-src 'unsafe-inline' 'unsafe-eval' blob:; style-src 'unsafe-inline'; "
-    'img-src data: blob:; font-src data:; worker-src blob:">'
+    'img-src data: blob:; font-src data:; worker-src blob:; connect-src data: blob:">'
 )
 _MATHJAX_EXPORT = """
 window.MathJax.startup.typeset = true;
@@ -195,6 +196,14 @@ class InlineAssets:
         parts += [Markup("<style>") + Markup(style) + Markup("</style>") for style in styles]
         parts += [Markup("<script>") + Markup(script) + Markup("</script>") for script in scripts]
         parts.append(_script(_ANSWER_INLINED.replace("ANSWERED", json.dumps(answered))))
+        carried = front_ends(self._snapshot.widget_state)
+        if carried is not None:  # third-party widget front ends, answered by exported.js
+            parts.append(
+                Markup('<script type="application/json" id="nbapp-front-ends">')
+                # every "<" escaped: valid JSON that cannot end its <script> (or open a comment)
+                + Markup(json.dumps(carried, separators=(",", ":")).replace("<", "\\u003c"))
+                + Markup("</script>")
+            )
         parts.append(self.script("nbapp:widgets/widgets.js"))
         return Markup("\n").join(parts)
 

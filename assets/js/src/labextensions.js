@@ -7,6 +7,7 @@
 // lists them at /nbapp/api/widget-modules; this module runs the container script, initialises
 // it with the page's share scope (shared.js), gets the exposed modules and activates the
 // plugins whose required services the page has (the widget registry first of all).
+import { exportedIndex } from "./exported.js";
 import { addMimeExtension, rendermime, setMimeExtensionLoader } from "./registry.js";
 import { shareScope } from "./shared.js";
 
@@ -37,6 +38,7 @@ let index = null;
 /** The server's list of front ends ({labextensions, nbextensions}), fetched once; with
  * ``wanted``, asked again so that the server looks that module up in extension.js maps. */
 export function frontEnds(wanted) {
+  if (exportedIndex) return Promise.resolve(exportedIndex); // an exported page carries its own
   const fetchIndex = (query) =>
     fetch(`${INDEX_URL}${query}`, { credentials: "same-origin" }).then((r) =>
       r.ok ? r.json() : Promise.reject(new Error(`widget module index: HTTP ${r.status}`)),
