@@ -102,7 +102,17 @@ $(VOILA_VENV)/.installed: bench/requirements-voila.txt bench/requirements-librar
 	$(VOILA_VENV)/bin/pip install --quiet -r bench/requirements-voila.txt
 	touch $@
 
-bench: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
+# nbapp alone, with ipywidgets and no other widget library: the lean side of the benchmark's
+# start-up table (bench/busy.py), against the busy test environment.
+LEAN_VENV := bench/.venv-lean
+
+$(LEAN_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(LEAN_VENV)
+	$(LEAN_VENV)/bin/pip install --quiet --upgrade pip
+	$(LEAN_VENV)/bin/pip install --quiet -e . 'ipywidgets>=8'
+	touch $@
+
+bench: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed $(LEAN_VENV)/.installed
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 bench-quick: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
@@ -127,4 +137,4 @@ soak-quick: $(VENV)/.test-installed system-deps
 	$(BIN)/python -m bench.soak --quick --out $(SOAK_QUICK_OUT)/reliability.md $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) $(VOILA_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VOILA_VENV) $(LEAN_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from . import packaged, window
+from . import busy, packaged, window
 from .cases import HERE, cases
 from .chart import draw
 from .environment import describe
@@ -32,6 +32,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--voila", type=Path, default=HERE / ".venv-voila" / "bin" / "voila")
     parser.add_argument("--no-package", action="store_true", help="skip `nbapp package`")
     parser.add_argument("--no-window", action="store_true", help="skip nbapp in a window")
+    parser.add_argument("--no-busy", action="store_true", help="skip the busy/lean start-up table")
     return parser.parse_args(argv)
 
 
@@ -86,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
                 print("bench: nbapp in a window under Xvfb", file=sys.stderr, flush=True)
                 runs = window.measure(plan.nbapp, HERE / "notebooks" / "widgets.ipynb", reps)
                 window_rows = window.table(runs, "bench/notebooks/widgets.ipynb")
+            busy_rows = busy.NOT_MEASURED
+            if not args.quick and not args.no_busy and busy.available():
+                print("bench: start-up, busy and lean environments", file=sys.stderr, flush=True)
+                own = cases(True)  # trivial and widgets: no third-party front end
+                envs, samples = busy.measure(browser, plan.nbapp, own, reps)
+                busy_rows = busy.table(samples, envs)
             trivial = HERE / "notebooks" / "trivial.ipynb"
             if not args.quick and not args.no_package and packaged.available(plan.nbapp):
                 print("bench: building the packaged app", file=sys.stderr, flush=True)
@@ -98,7 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     link = os.path.relpath(chart, args.out.parent)
     notes = HERE / "notes.md" if not args.quick else HERE / "no-notes-in-quick-mode"
     text = markdown(
-        results, plan, env=env, package=package_rows, window=window_rows, chart=link, notes=notes
+        results,
+        plan,
+        env=env,
+        package=package_rows,
+        window=window_rows,
+        busy=busy_rows,
+        chart=link,
+        notes=notes,
     )
     args.out.write_text(text)
     print(f"bench: wrote {args.out} and {chart}", file=sys.stderr)

@@ -170,6 +170,7 @@ def markdown(
     env: Environment,
     package: list[str],
     window: list[str],
+    busy: list[str],
     chart: str | None,
     notes: Path,
 ) -> str:
@@ -257,6 +258,7 @@ def markdown(
     for title, pick, digits in MEMORY:
         lines += _table(results, plan.cases, title, pick, digits)
     lines += _targets(results, plan.cases)
+    lines += ["### Start-up with many widget libraries installed", "", *busy, ""]
     lines += ["### nbapp in a window", "", *window, ""]
     lines += ["### Packaged app (`nbapp package`)", "", *package, ""]
     lines += _failures(results)
