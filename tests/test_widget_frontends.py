@@ -156,3 +156,40 @@ def test_amd_bundles_are_the_fallback_with_their_own_assets(
         for u in page_log.requests
     ), "ipydatagrid's own images"
     assert_clean(page_log)
+
+
+ORDERED = """
+import bqplot as bq, ipywidgets as w
+slider = w.FloatSlider(value=0.0, max=10.0, description="linked")
+scale = bq.LinearScale(min=0.0, max=5.0)  # its class loads from bqscales' labextension
+w.jslink((scale, "max"), (slider, "value"))
+slider
+"""
+
+# Every text a slider's readout shows, from its first (a MutationObserver set before the
+# page's own scripts run).
+READOUTS = """
+window.readouts = [];
+new MutationObserver(() => {
+  for (const el of document.querySelectorAll(".widget-readout")) {
+    const text = el.textContent;
+    if (text && window.readouts[window.readouts.length - 1] !== text) window.readouts.push(text);
+  }
+}).observe(document, { childList: true, subtree: true, characterData: true });
+"""
+
+
+@pytest.mark.browser
+def test_a_view_is_drawn_after_the_messages_before_its_output(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    """The slider's model exists early; the jslink that sets its value comes after a model
+    whose class takes a while to load. As in JupyterLab, the view is drawn once every
+    message before the cell's output has acted: never with the value the link replaces."""
+    page.add_init_script(READOUTS)
+    app = serve(notebook([ORDERED]))
+    open_dashboard(page, app.url)
+    page.locator(".widget-readout").wait_for(timeout=WIDGET_TIMEOUT_MS)
+    page.wait_for_function("window.readouts.includes('5.00')", timeout=WIDGET_TIMEOUT_MS)
+    assert page.evaluate("window.readouts") == ["5.00"]
+    assert_clean(page_log)

@@ -21,9 +21,13 @@ def create_expanded_button(description, button_style):
 
 # "Layout Templates": a bqplot figure whose scale two sliders drive through jslinks made after
 # them (the page used to draw the sliders before the links acted: "Could not create a view").
+# The example's scale has no range (min and max None), and its jslinks copy that None into
+# the sliders: ipywidgets 8 echoes an update back before the kernel refuses it, so the page
+# gets None and the sliders break when that echo lands (Voilà 0.5 fails to draw them here
+# every time). Given a range, what is left is the ordering this page must get right.
 BQPLOT_FIGURE = """
 import bqplot as bq, numpy as np
-x_ord, y_sc = bq.OrdinalScale(), bq.LinearScale()
+x_ord, y_sc = bq.OrdinalScale(), bq.LinearScale(min=0.0, max=1.0)
 bar = bq.Bars(x=np.arange(10), y=np.random.rand(10), scales={"x": x_ord, "y": y_sc})
 fig = bq.Figure(marks=[bar], axes=[bq.Axis(scale=x_ord), bq.Axis(scale=y_sc, tick_format="0.2f", orientation="vertical")],
                 padding_x=0.025, padding_y=0.025, layout=Layout(width="auto", height="90%"))
