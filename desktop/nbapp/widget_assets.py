@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -85,7 +86,14 @@ class LabExtension:
 @cache
 def data_roots(kind: str) -> tuple[Path, ...]:
     """Jupyter's data folders of ``kind`` that exist, in its precedence order (user, env,
-    system). A list of paths, no folder contents: cheap enough for the first request."""
+    system). A list of paths, no folder contents: cheap enough for the first request. A
+    packaged app uses only what it carries: a labextension in the user's own Jupyter folders
+    on the machine it runs on must not shadow the version it was built with."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        carried = Path(frozen_root) / "share" / "jupyter" / kind
+        return (carried,) if carried.is_dir() else ()
+
     from jupyter_core.paths import jupyter_path
 
     roots: list[Path] = []
