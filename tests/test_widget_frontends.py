@@ -193,3 +193,69 @@ def test_a_view_is_drawn_after_the_messages_before_its_output(
     page.wait_for_function("window.readouts.includes('5.00')", timeout=WIDGET_TIMEOUT_MS)
     assert page.evaluate("window.readouts") == ["5.00"]
     assert_clean(page_log)
+
+
+# A federated extension as `jupyter labextension build` lays it out, reduced to the module
+# federation container protocol: init(shareScope) and get(module) -> factory. Its renderer is
+# a Lumino Widget taken from the page's share scope, as a real mimeExtension's would be.
+MIME_CONTAINER = """
+var _JUPYTERLAB;
+(function () {
+  var scope = null;
+  function shared(name) {
+    var versions = scope[name];
+    return versions[Object.keys(versions)[0]].get().then(function (factory) { return factory(); });
+  }
+  (_JUPYTERLAB = typeof _JUPYTERLAB === "undefined" ? {} : _JUPYTERLAB)["nbapp-test-mime"] = {
+    init: function (shareScope) { scope = shareScope; return Promise.resolve(); },
+    get: function (module) {
+      if (module !== "./mimeExtension") return Promise.reject(new Error(module));
+      return shared("@lumino/widgets").then(function (lumino) {
+        class Rendered extends lumino.Widget {
+          renderModel(model) {
+            this.node.innerHTML = '<b class="federated">federated: ' + model.data["application/vnd.nbapp-test+json"].v + "</b>";
+            return Promise.resolve();
+          }
+        }
+        var extension = {
+          id: "nbapp-test-mime:plugin",
+          rank: 0,
+          rendererFactory: {
+            safe: true,
+            mimeTypes: ["application/vnd.nbapp-test+json"],
+            createRenderer: function () { return new Rendered(); },
+          },
+        };
+        return function () { return { __esModule: true, default: extension }; };
+      });
+    },
+  };
+})();
+"""
+
+
+@pytest.mark.browser
+def test_a_federated_mime_extension_loads_when_an_output_has_its_type(
+    serve, notebook, tmp_path: Path, page: Page, page_log: PageLog
+) -> None:
+    root = jupyter_path(tmp_path)
+    folder = root / "labextensions" / "nbapp-test-mime"
+    (folder / "static").mkdir(parents=True)
+    (folder / "static" / "remoteEntry.1.js").write_text(MIME_CONTAINER)
+    build = {"load": "static/remoteEntry.1.js", "mimeExtension": "./mimeExtension"}
+    package = {"name": "nbapp-test-mime", "version": "1.0.0", "jupyterlab": {"_build": build}}
+    (folder / "package.json").write_text(json.dumps(package))
+    cell = (
+        "from IPython.display import display\n"
+        "display({'application/vnd.nbapp-test+json': {'v': 7}, 'text/plain': 'as text'}, raw=True)"
+    )
+    app = serve(notebook([cell]), env=env_with(JUPYTER_PATH=str(root)))
+    open_dashboard(page, app.url)
+    page.locator("b.federated").wait_for(timeout=WIDGET_TIMEOUT_MS)
+    assert page.inner_text("b.federated") == "federated: 7"
+    assert "as text" not in page.inner_text("#nbapp-cells")
+    # Extensions do not say which types they draw: they are tried one at a time until one
+    # draws this type (here after jupyterlab-plotly's, which draws Plotly's).
+    entry = f"{app.base}/nbapp/labextensions/nbapp-test-mime/static/remoteEntry.1.js"
+    assert entry in page_log.requests
+    assert_clean(page_log)

@@ -161,16 +161,23 @@ export function loadExtension(info, index) {
 
 // MIME renderers of federated extensions (a library's mimeExtension): JupyterLab registers
 // all of them at start-up; here they load the first time an output has a type that nothing
-// registered draws (registry.js asks), and only the extensions that have one.
+// registered draws (registry.js asks). Their package.json does not say which types they draw,
+// so they are tried one at a time, until one draws a type asked for.
+const triedMime = new Set();
+
 setMimeExtensionLoader(async (mimeTypes) => {
+  const drawn = () => mimeTypes.some((type) => rendermime.mimeTypes.includes(type));
   const { labextensions } = await frontEnds();
   const byName = new Map(labextensions.map((info) => [info.name, info]));
-  const results = await Promise.allSettled(
-    labextensions.filter((info) => info.mimeExtension).map((info) => loadExtension(info, byName)),
-  );
-  for (const result of results) {
-    if (result.status === "fulfilled") result.value.mimeExtensions.forEach((ext) => addMimeExtension(ext));
-    else console.warn("nbapp: a renderer extension could not be loaded", result.reason);
+  for (const info of labextensions.filter((i) => i.mimeExtension && !triedMime.has(i.name))) {
+    triedMime.add(info.name);
+    try {
+      const { mimeExtensions } = await loadExtension(info, byName);
+      mimeExtensions.forEach((extension) => addMimeExtension(extension));
+    } catch (err) {
+      console.warn(`nbapp: ${info.name}'s renderers could not be loaded`, err);
+    }
+    if (drawn()) return true;
   }
-  return mimeTypes.some((type) => rendermime.mimeTypes.includes(type));
+  return drawn();
 });
