@@ -21,7 +21,17 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from nbapp.library_assets import ITABLES_URL, PLOTLY_URL, itables_html_dir, plotly_js_dir
+from nbapp.library_assets import (
+    BOKEH_URL,
+    ITABLES_URL,
+    PANEL_URL,
+    PLOTLY_URL,
+    bokeh_js_dir,
+    itables_html_dir,
+    panel_dist_dir,
+    plotly_js_dir,
+    version_of,
+)
 
 VENDOR_URL = "/nbapp/static/vendor"
 _ANY = r"(?:https?:)?//"  # http, https or protocol-relative
@@ -136,6 +146,47 @@ def _from_packages() -> tuple[CdnRule, ...]:
                 f"{PLOTLY_URL}/plotly.min.js",
             )
         )
+    return (*found, *_holoviz_rules())
+
+
+def _holoviz_rules() -> list[CdnRule]:
+    """BokehJS and Panel by the URLs other than Panel's CDN root that outputs name them by
+    (Panel's own root is pointed at the app in the kernel: library_assets.py). Only the
+    installed version is the same file: a front end must match its Python package exactly."""
+    found: list[CdnRule] = []
+    bokeh = version_of("bokeh")
+    if bokeh_js_dir() and bokeh:
+        # Outside a Bokeh server, Bokeh names its front end on its CDN (the load bundles of
+        # output_notebook, Panel, HoloViews; standalone HTML).
+        found.append(
+            CdnRule(
+                "BokehJS",
+                rf"{_ANY}cdn\.bokeh\.org/bokeh/release/(bokeh(?:-[a-z]+)?)-{re.escape(bokeh)}"
+                r"(?:\.min)?\.js",
+                f"{BOKEH_URL}/js/$1.min.js",
+            )
+        )
+    panel = version_of("panel")
+    if panel_dist_dir() and panel:
+        local = f"{PANEL_URL}/{panel}/dist/"
+        # Bokeh's bundle of Panel's models (output_notebook after pn.extension) names Panel's
+        # script on npm's CDNs and its other files by `panel serve`'s path.
+        found.append(
+            CdnRule(
+                "Panel on npm CDNs",
+                rf"{_ANY}(?:unpkg\.com|cdn\.jsdelivr\.net/npm)/@holoviz/panel@{re.escape(panel)}"
+                r"/dist/([\w.\-/@^%]+)",
+                f"{local}$1",
+            )
+        )
+        found.append(
+            CdnRule(
+                "Panel by panel serve's path",
+                r"([\"'])/?static/extensions/panel/",
+                f"$1{local}",
+            )
+        )
+    return found
     return tuple(found)
 
 

@@ -2,19 +2,26 @@
 
 Plotly figures arrive as ``application/vnd.plotly.v1+json`` (plotly's default renderer in a
 kernel) and the page draws them with the ``plotly.min.js`` that the plotly package ships.
-Panel and Bokeh are told, through the kernel's environment, to inline their JS and to fetch
-the stylesheets they would take from Panel's CDN from our server instead. Nothing is imported
-here: the packages are only located, so an app that uses neither pays nothing.
+Bokeh, Panel, HoloViews and hvplot load their front ends the way they do in JupyterLab: a
+load bundle names the scripts (BokehJS, Panel's ``panel.min.js``, extensions' bundles) by URL
+and the page fetches each once. The kernel is told, through its environment, to name them by
+their CDN URLs (Bokeh's own choice outside a server), with Panel's and panel-material-ui's
+CDN roots pointed at this server; cdn.py maps BokehJS's CDN URLs to the copy the bokeh
+package ships. Only ``nbapp export`` asks for everything inline, since its page has no server.
+Nothing is imported here: the packages are only located, so an app that uses none pays nothing.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 from functools import cache
 from pathlib import Path
 
 PLOTLY_URL = "/nbapp/vendor/plotly"
 PANEL_URL = "/nbapp/vendor/panel"
+PMUI_URL = "/nbapp/vendor/panel-material-ui"
+BOKEH_URL = "/nbapp/vendor/bokeh"
 ITABLES_URL = "/nbapp/vendor/itables"
 
 
@@ -52,6 +59,32 @@ def panel_dist_dir() -> Path | None:
     return folder if folder and folder.is_dir() else None
 
 
+@cache
+def bokeh_js_dir() -> Path | None:
+    """BokehJS as the bokeh package ships it for its server (``bokeh.min.js`` and the
+    widgets, tables, gl, mathjax and api bundles), if bokeh is installed."""
+    package = _package_dir("bokeh")
+    folder = package / "server" / "static" / "js" if package else None
+    return folder if folder and (folder / "bokeh.min.js").is_file() else None
+
+
+@cache
+def version_of(distribution: str) -> str | None:
+    """The installed version of ``distribution`` (a front end must be exactly this one)."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@cache
+def pmui_dist_dir() -> Path | None:
+    """panel-material-ui's ``dist`` folder (its component bundle, styles, icon fonts)."""
+    package = _package_dir("panel_material_ui")
+    folder = package / "dist" if package else None
+    return folder if folder and folder.is_dir() else None
+
+
 # What the page's renderer registry loads for an output of these MIME types (the loaders in
 # assets/js/src/renderers.js), as files under assets/static/: an exported page, which has no
 # server to load them from, carries them inline when it shows such an output.
@@ -69,12 +102,21 @@ EXPORT_LOADERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def kernel_env_defaults() -> dict[str, str]:
-    """Settings that keep Bokeh and Panel output offline; a value the user set wins."""
+def kernel_env_defaults(*, inline: bool = False) -> dict[str, str]:
+    """Settings that keep Bokeh and Panel output offline; a value the user set wins.
+
+    ``inline``: every script and stylesheet inside the outputs (``nbapp export``); else named
+    by URL and served once by the app (in a live page, ~3 MB of BokehJS per load bundle and a
+    copy of Panel's stylesheets in every model otherwise).
+    """
+    if inline:
+        return {"BOKEH_RESOURCES": "inline", "PANEL_INLINE": "true"}
     return {
-        "BOKEH_RESOURCES": "inline",
-        "PANEL_INLINE": "true",
-        # Panel builds f"{root}{version}/dist/..." URLs for its stylesheets; the page's origin
-        # serves them from the installed package (server.py), whatever the port.
+        "BOKEH_RESOURCES": "cdn",
+        "PANEL_INLINE": "false",
+        # Panel builds f"{root}{version}/dist/..." URLs for its scripts and stylesheets, and
+        # panel-material-ui f"{root}{version}/panel-material-ui.bundle.js"; the page's origin
+        # serves both from the installed packages (server.py), whatever the port.
         "PANEL_CDN_ROOT": f"{PANEL_URL}/",
+        "PANEL_MATERIAL_UI_CDN_ROOT": f"{PMUI_URL}/v",
     }

@@ -36,6 +36,31 @@ _DISPLAY_PRIORITY = [
 ]
 BUNDLE = "application/vnd.nbapp.mime-bundle+json"
 _SERVER_TYPES = frozenset(_DISPLAY_PRIORITY)
+# HoloViz's and Bokeh's own types (what JupyterLab's pyviz and jupyter_bokeh extensions
+# draw): a load bundle is the script that loads BokehJS and Panel, an exec bundle a document
+# whose text/html and application/javascript only mean something to its renderer, which
+# also connects it to the kernel. The page gets them whole; nbconvert draws none of it.
+_LOAD_TYPES = frozenset(
+    ["application/vnd.holoviews_load.v0+json", "application/vnd.bokehjs_load.v0+json"]
+)
+_EXEC_TYPES = frozenset(
+    ["application/vnd.holoviews_exec.v0+json", "application/vnd.bokehjs_exec.v0+json"]
+)
+
+
+def _page_types(data: NotebookNode) -> dict[str, object]:
+    """The part of a bundle the page's renderer registry draws."""
+    if _EXEC_TYPES & data.keys():
+        return {mime: value for mime, value in data.items() if mime != "text/plain"}
+    if _LOAD_TYPES & data.keys():
+        return {mime: value for mime, value in data.items() if mime in _LOAD_TYPES}
+    standard = [data[t] for t in _SERVER_TYPES if t in data]
+    return {
+        mime: value
+        for mime, value in data.items()
+        # Other libraries' types that repeat a standard one's payload are left to the fallback.
+        if mime not in _SERVER_TYPES and not (isinstance(value, str) and value in standard)
+    }
 
 
 def _split_bundle(output: NotebookNode) -> None:
@@ -43,21 +68,20 @@ def _split_bundle(output: NotebookNode) -> None:
     data = output.get("data")
     if not data:
         return
-    standard = [data[t] for t in _SERVER_TYPES if t in data]
-    page = {
-        mime: value
-        for mime, value in data.items()
-        # Bokeh's and HoloViews' load bundles repeat their application/javascript: the
-        # fallback already runs that payload, so it is not sent twice.
-        if mime not in _SERVER_TYPES and not (isinstance(value, str) and value in standard)
-    }
+    page = _page_types(data)
     if not page:
         return
+    if _LOAD_TYPES & data.keys():
+        data.pop("application/javascript", None)  # the same script, run by the renderer
     for mime in page:
         del data[mime]
     metadata = {m: v for m, v in output.get("metadata", {}).items() if m in page}
     fallback = next((mime for mime in _DISPLAY_PRIORITY if mime in data), "")
     data[BUNDLE] = {"data": page, "metadata": metadata, "fallback": fallback}
+
+
+def _empty_display(output: NotebookNode) -> bool:
+    return output.output_type in ("display_data", "execute_result") and not output.get("data")
 
 
 # Authors hide notes in markdown as HTML comments; they are source, not output.
@@ -109,7 +133,10 @@ class CellRenderer:
             shown.source = _HTML_COMMENT.sub("", shown.source)
         elif shown.cell_type == "code":
             shown.source = ""
-            for output in shown.get("outputs", []):
+            # A display with no data is only a handle kept for later updates (Panel makes one
+            # per view): there is nothing to show, and nbconvert would warn about it.
+            shown.outputs = [o for o in shown.get("outputs", []) if not _empty_display(o)]
+            for output in shown.outputs:
                 if output.output_type == "error" and not self._show_tracebacks:
                     output.traceback = []
                 _split_bundle(output)

@@ -25,12 +25,16 @@ from nbapp.dashboard import Dashboard, Event, State
 from nbapp.gridview import active_view
 from nbapp.heap import AfterBursts
 from nbapp.library_assets import (
+    BOKEH_URL,
     ITABLES_URL,
     PANEL_URL,
     PLOTLY_URL,
+    PMUI_URL,
+    bokeh_js_dir,
     itables_html_dir,
     panel_dist_dir,
     plotly_js_dir,
+    pmui_dist_dir,
 )
 from nbapp.page import TEMPLATE_URL, LiveAssets, PageContext, PageRenderer
 from nbapp.paths import nbconvert_lab_static_dir, static_dir
@@ -409,10 +413,18 @@ def _log_request(handler: web.RequestHandler) -> None:
 
 
 def _library_routes(static: Callable[..., dict[str, Any]]) -> list[Any]:
-    """plotly.js, itables' DataTables bundle and Panel's stylesheets from the installed
-    packages, for those installed."""
+    """plotly.js, itables' DataTables bundle, BokehJS, Panel's and panel-material-ui's front
+    ends from the installed packages, for those installed."""
     routes: list[Any] = []
     plotly, itables, panel = plotly_js_dir(), itables_html_dir(), panel_dist_dir()
+    bokeh, pmui = bokeh_js_dir(), pmui_dist_dir()
+    if bokeh:
+        routes.append(
+            (rf"{BOKEH_URL}/js/([\w.\-]+\.js)", GuardedStatic, static(bokeh, frozenset({".js"})))
+        )
+    if pmui:
+        pmui_route = rf"{PMUI_URL}/v[^/]+/(.*)"  # /v<version>/, as on its CDN
+        routes.append((pmui_route, GuardedStatic, static(pmui, SERVED_SUFFIXES)))
     if plotly:
         routes.append((rf"{PLOTLY_URL}/(.*)", GuardedStatic, static(plotly, frozenset({".js"}))))
     if itables:

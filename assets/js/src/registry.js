@@ -22,8 +22,8 @@
 //      loader fetch one only when an output has a type nothing here draws.
 //   2. Register it at start-up: addRenderer(factory) (see renderers.js for the built-in ones).
 //   3. If it draws with a library, fetch that library in renderModel through a loader
-//      (defineLoader + load), never at start-up: a page without such an output must not pay
-//      for it. Files under assets/static/vendor/ come from npm (assets/js/package.json,
+//      (defineLoader + load, or loadScripts for URLs an output names), never at start-up: a
+//      page without such an output must not pay for it. Files under assets/static/vendor/ come from npm (assets/js/package.json,
 //      build.mjs); list them in desktop/nbapp/library_assets.py's EXPORT_LOADERS too, so that
 //      `nbapp export` inlines them when a page has that MIME type.
 import { MimeModel, RenderMimeRegistry, standardRendererFactories } from "@jupyterlab/rendermime";
@@ -56,14 +56,28 @@ export function defineLoader(name, spec) {
   loaders.set(name, spec);
 }
 
-function addScript(src) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = src;
-    script.onload = resolve;
-    script.onerror = () => reject(new Error(`${src} is not installed with the app`));
-    document.head.append(script);
-  });
+const scripts = new Map(); // absolute URL -> promise of its load
+
+/** Classic scripts by URL, each loaded at most once per page: fetched in parallel, run in
+ * the order given (a script already asked for is not asked for again). */
+export function loadScripts(urls) {
+  return Promise.all(
+    urls.map((src) => {
+      const url = new URL(src, document.baseURI).href;
+      if (!scripts.has(url)) {
+        const loaded = new Promise((resolve, reject) => {
+          const script = document.createElement("script");
+          script.src = url;
+          script.async = false;
+          script.onload = resolve;
+          script.onerror = () => reject(new Error(`${src} is not installed with the app`));
+          document.head.append(script);
+        });
+        scripts.set(url, loaded);
+      }
+      return scripts.get(url);
+    }),
+  );
 }
 
 function addStyle(href) {
@@ -84,8 +98,7 @@ export function load(name) {
     } else {
       for (const href of spec.styles || []) addStyle(href);
       if (spec.before) spec.before();
-      const chain = (spec.scripts || []).reduce((done, src) => done.then(() => addScript(src)), Promise.resolve());
-      loading.set(name, chain.then(() => window[spec.global]));
+      loading.set(name, loadScripts(spec.scripts || []).then(() => window[spec.global]));
     }
   }
   return loading.get(name);

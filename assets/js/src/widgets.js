@@ -9,6 +9,7 @@ import { KernelConnection } from "@jupyterlab/services/lib/kernel/default.js";
 import { ServerConnection } from "@jupyterlab/services/lib/serverconnection.js";
 import { CommsOverSubshells } from "@jupyterlab/services/lib/kernel/comm.js";
 
+import { registerHoloVizRenderers } from "./holoviz.js";
 import { LiveManager } from "./manager.js";
 import { prepareHtml } from "./offline.js";
 import * as registry from "./registry.js";
@@ -102,6 +103,8 @@ function startSnapshot(stateScript) {
   return manager;
 }
 
+let liveKernel = null; // the page's KernelConnection, once startWidgets made it
+
 function startWidgets() {
   const saved = document.getElementById("nbapp-widget-state");
   if (saved) {
@@ -111,6 +114,7 @@ function startWidgets() {
   const kernelId = document.body.dataset.kernelId;
   if (!kernelId) return; // a notebook with no kernel (markdown only) has no widgets
   const kernel = connect(kernelId);
+  liveKernel = kernel;
   const snapshotState = document.getElementById("nbapp-snapshot-widget-state");
   const snapshotManager = snapshotState ? startSnapshot(snapshotState) : null;
   const manager = new LiveManager(kernel, { snapshotManager });
@@ -130,23 +134,26 @@ function startWidgets() {
 }
 
 // innerHTML and fragments do not run scripts; outputs such as Bokeh's need theirs run, in order.
-function runScripts(node) {
-  node.querySelectorAll("script").forEach((old) => {
+function runScripts(scripts) {
+  for (const old of scripts) {
     const type = old.getAttribute("type");
-    if (type && !/javascript|module/.test(type)) return; // data blocks
+    if (type && !/javascript|module/.test(type)) continue; // data blocks
     const fresh = document.createElement("script");
     for (const attr of old.attributes) fresh.setAttribute(attr.name, attr.value);
     fresh.textContent = old.textContent;
     old.replaceWith(fresh);
-  });
+  }
 }
 
 /** Show a cell's HTML at the end of `target`: made offline (offline.js), its bundles drawn
- * by the registry (which first decides which fallbacks stay), then the remaining scripts run. */
+ * by the registry (which first decides which fallbacks stay), then the scripts of the HTML
+ * that stayed run. Scripts a renderer made are its own and have run already. */
 function insertHtml(target, html) {
-  target.append(prepareHtml(html));
+  const content = prepareHtml(html);
+  const scripts = Array.from(content.querySelectorAll("script"));
+  target.append(content);
   renderBundles(target);
-  runScripts(target);
+  runScripts(scripts.filter((script) => script.isConnected));
 }
 
 // An exported page carries its cells in templates, shown the same way as the live page's.
@@ -161,6 +168,7 @@ function start() {
   // nbapp.js shows each cell through insertHtml; the registry is there for extensions.
   window.nbapp = { insertHtml, registry };
   registerBuiltInRenderers();
+  registerHoloVizRenderers(() => liveKernel);
   mathJaxHub();
   document.addEventListener("DOMContentLoaded", mathJaxHub);
   startWidgets(); // registers the widget view renderer with the page's registry
