@@ -5,6 +5,7 @@
   const body = document.body;
   const cells = document.getElementById("nbapp-cells");
   const sidebar = document.getElementById("nbapp-sidebar");
+  const pageTitle = document.title;
 
   // "auto" follows the operating system; widgets read data-jp-theme-light like JupyterLab's.
   if (body.dataset.nbappTheme === "auto") {
@@ -69,11 +70,14 @@
 
   // A cell's element: live, or (data-nbapp-snapshot) what an earlier run showed, painted at
   // once while this run catches up. An element whose new HTML is what it already shows (same
-  // hash) is left as it is: no reflow, no scripts run twice, images stay decoded.
+  // hash) is left as it is: no reflow, no scripts run twice, images stay decoded. A cell can
+  // show in more than one region (a servable template: its sidebar and main objects); the
+  // "hidden" region is a cell that does not show but loaded libraries later outputs need.
   function showCell(event) {
-    const { index, html, region, hash, snapshot } = event;
+    const { index, html, hash, snapshot } = event;
+    const region = event.region || "main";
     const container = region === "sidebar" ? sidebar : cells;
-    const old = document.querySelector(`[data-cell-index="${index}"]`);
+    const old = document.querySelector(`[data-cell-index="${index}"][data-region="${region}"]`);
     if (old && hash && old.dataset.nbappHash === hash && old.parentElement === container) {
       delete old.dataset.nbappStale;
       old.toggleAttribute("data-nbapp-snapshot", Boolean(snapshot));
@@ -85,6 +89,8 @@
       return;
     }
     const element = cell.box;
+    element.dataset.region = region;
+    element.hidden = region === "hidden";
     element.dataset.nbappHash = hash || "";
     element.toggleAttribute("data-nbapp-snapshot", Boolean(snapshot));
     if (old?.hasAttribute("data-nbapp-snapshot")) {
@@ -162,18 +168,38 @@
     document.dispatchEvent(new CustomEvent("nbapp:status", { detail: s }));
   }
 
+  // The app's title and sidebar width, from a Panel template made servable (the dashboard's
+  // app event).
+  function showApp(app) {
+    let title = document.getElementById("nbapp-app-title");
+    if (!title && app.title) {
+      title = document.createElement("h1");
+      title.id = "nbapp-app-title";
+      title.className = "nbapp-app-title";
+      (document.querySelector(".nbapp-layout") || cells).before(title);
+    }
+    if (title) {
+      title.textContent = app.title || "";
+      title.hidden = !app.title;
+    }
+    document.title = app.title || pageTitle;
+    if (app.sidebar_width) body.style.setProperty("--nbapp-sidebar-width", `${app.sidebar_width}px`);
+    else body.style.removeProperty("--nbapp-sidebar-width");
+  }
+
   let seenReset = false;
   let replaying = false;
   const events = new EventSource("/nbapp/api/events");
   events.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "reset") {
-      // A restarted kernel has new widgets: start the page afresh. The first reset of a
-      // connection replays the page as the server has it: cells it does not send again go
-      // once the replay ends (at its status event), the others stay as they are.
-      if (seenReset && document.querySelector(".jupyter-widgets")) location.reload();
+      // A restarted kernel has new widgets and Panel documents: start the page afresh. The
+      // first reset of a connection replays the page as the server has it: cells it does
+      // not send again go once the replay ends (at its status event), the others stay.
+      if (seenReset && document.querySelector(".jupyter-widgets, [data-root-id]")) location.reload();
       seenReset = true;
       replaying = true;
+      showApp({}); // the replay's app event, if any, comes next
       document.querySelectorAll("[data-cell-index]").forEach((s) => { s.dataset.nbappStale = ""; });
     } else if (event.type === "cell") {
       showCell(event);
@@ -184,6 +210,8 @@
         hideEmptySidebar();
       }
       showStatus(event);
+    } else if (event.type === "app") {
+      showApp(event);
     } else if (event.type === "notice") {
       // Something refused that changes no state (a too-large upload): say it in the bar.
       body.classList.remove("nbapp-quiet");

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from nbapp import __version__
 from nbapp.errors import NbappError, UsageError
-from nbapp.settings import DEFAULT_CELL_TIMEOUT, THEMES, RunSettings, merged_setting
+from nbapp.settings import DEFAULT_CELL_TIMEOUT, THEMES, RunSettings, kernel_env, merged_setting
 
 if TYPE_CHECKING:
     import socket
@@ -232,7 +233,7 @@ def _export(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else notebook.path.with_suffix(suffix)
     if out.is_dir() or not out.parent.is_dir():
         raise UsageError(f"{out}: not a file in an existing folder")
-    settings = _settings(args, notebook)
+    settings = dataclasses.replace(_settings(args, notebook), static_page=True)
     write = _export_pdf if args.pdf else export
     size = write(notebook, settings, out)
     if sys.stderr.isatty():
@@ -289,7 +290,11 @@ def _run(args: argparse.Namespace) -> int:
             _log_windowed(settings)  # before the kernel starts: it inherits the log file
         # nbapp's own Python kernel boots while the server's modules load (see early_kernel).
         python = notebook.needs_kernel and settings.kernel is None and not settings.kernel_missing
-        early = launch_early(settings.kernel_cwd, settings.query_string) if python else None
+        early = (
+            launch_early(settings.kernel_cwd, settings.query_string, kernel_env(settings))
+            if python
+            else None
+        )
         try:
             return _serve(
                 args, notebook, settings, gui, sockets=sockets, early=early, instance=instance

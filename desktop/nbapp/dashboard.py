@@ -19,15 +19,17 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
+from nbformat import NotebookNode
+
 from nbapp.comms import output_widgets, send_updates
 from nbapp.early_kernel import EarlyKernel
 from nbapp.errors import KernelError
 from nbapp.execute import CellResult, CellRunner, Outcome
 from nbapp.kernel import PrivateKernel
-from nbapp.layout import Placement, place_all
+from nbapp.layout import REGIONS, Placement, parts, place_all, servable_mark
 from nbapp.notebook import Notebook
 from nbapp.render import CellRenderer
-from nbapp.settings import RunSettings
+from nbapp.settings import RunSettings, kernel_env
 from nbapp.snapshot import Fragment, Snapshot, fragment_digest
 from nbapp.templates import TemplateError
 from nbapp.widget_memory import WidgetMemory, page_update
@@ -36,6 +38,11 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 _WATCH_SECONDS = 0.5
+Key = tuple[int, str]  # (cell index, region): a cell can show in several regions
+
+
+def _page_order(key: Key) -> tuple[int, int]:
+    return key[0], REGIONS.index(key[1]) if key[1] in REGIONS else len(REGIONS)
 
 
 class State(str, Enum):
@@ -71,6 +78,10 @@ class Section:
     @property
     def digest(self) -> str:
         return fragment_digest(self.html)
+
+    @property
+    def key(self) -> Key:
+        return self.index, self.placement.region
 
     def event(self) -> Event:
         return {
@@ -108,13 +119,20 @@ class Dashboard:
                 query_string=settings.query_string,
                 early=early_kernel,
                 foreign=settings.kernel,
+                settings_env=kernel_env(settings),
             )
             if notebook.needs_kernel and not settings.kernel_missing
             else None
         )
         self._total = len(notebook.code_cell_indices)
-        self._fragments: dict[int, tuple[str, Placement]] = {}
-        self._snapshot = {f.index: f for f in snapshot.fragments} if snapshot else {}
+        # What this run shows, by (cell index, region): a template made servable shows its
+        # sidebar and its main objects from one cell.
+        self._fragments: dict[Key, tuple[str, Placement]] = {}
+        # The app's own title and sidebar width, from a servable template (served.py).
+        self.app: dict[str, Any] = {}
+        self._snapshot = (
+            {(f.index, f.placement.region): f for f in snapshot.fragments} if snapshot else {}
+        )
         self.snapshot_widget_state = snapshot.widget_state if snapshot else {}
         self._keep_snapshot = keep_snapshot
         self.status = Status(State.RUNNING, "Starting the kernel", 0, self._total)
@@ -132,6 +150,8 @@ class Dashboard:
         """A queue primed with the page as it stands; ``None`` in it means the app is closing."""
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         queue.put_nowait({"type": "reset"})
+        if self.app:
+            queue.put_nowait(self._app_event())
         for section in self.sections():
             queue.put_nowait(section.event())
         queue.put_nowait(self.status.event())
@@ -153,22 +173,27 @@ class Dashboard:
 
     def fragments(self) -> list[tuple[int, str, Placement]]:
         """What this run has shown, in notebook order: (cell index, HTML, placement)."""
-        return [(i, *self._fragments[i]) for i in sorted(self._fragments)]
+        keys = sorted(self._fragments, key=_page_order)
+        return [(key[0], *self._fragments[key]) for key in keys]
 
     def sections(self) -> list[Section]:
         """What the page shows now, in notebook order: each cell's live output, else (while
         the run has not ended) its snapshot."""
-        shown = {i: Section(i, html, p, snapshot=False) for i, (html, p) in self._fragments.items()}
-        for index, fragment in self._snapshot.items():
-            shown.setdefault(
-                index, Section(index, fragment.html, fragment.placement, snapshot=True)
-            )
-        return [shown[i] for i in sorted(shown)]
+        shown = {
+            key: Section(key[0], html, p, snapshot=False)
+            for key, (html, p) in self._fragments.items()
+        }
+        for key, fragment in self._snapshot.items():
+            shown.setdefault(key, Section(key[0], fragment.html, fragment.placement, snapshot=True))
+        return [shown[key] for key in sorted(shown, key=_page_order)]
 
     @property
     def starting(self) -> bool:
         """Whether any cell still shows a snapshot rather than a live output."""
-        return any(index not in self._fragments for index in self._snapshot)
+        return any(key not in self._fragments for key in self._snapshot)
+
+    def _app_event(self) -> Event:
+        return {"type": "app", **self.app}
 
     def _end_snapshot(self) -> None:
         """The run has ended (or starts over): snapshots it did not replace are stale."""
@@ -181,15 +206,28 @@ class Dashboard:
 
     def _show(self, index: int) -> None:
         cell = self.notebook.node.cells[index]
-        placement = self._placements[index]
-        if not placement.shown or (cell.cell_type == "code" and not cell.get("outputs")):
-            return  # a code cell with nothing to show takes no room in the grid
-        fields = placement.template_fields(index, cell.cell_type)
-        html = self._renderer.render(cell, self.notebook.node.metadata, fields)
-        if not html:
-            return  # the template leaves this cell out (e.g. hidden in a grid view)
-        self._fragments[index] = (html, placement)
-        self._publish(Section(index, html, placement, snapshot=False).event())
+        only_tagged = self._settings.only_tagged
+        for part, where in parts(cell, self._placements[index], only_tagged=only_tagged):
+            self._set_app(part)
+            fields = where.template_fields(index, cell.cell_type)
+            html = self._renderer.render(part, self.notebook.node.metadata, fields)
+            if not html:
+                continue  # the template leaves this cell out (e.g. hidden in a grid view)
+            self._fragments[index, where.region] = (html, where)
+            self._publish(Section(index, html, where, snapshot=False).event())
+
+    def _set_app(self, cell: NotebookNode) -> None:
+        """A servable template's title and sidebar width become the app's (the last one's)."""
+        for output in cell.get("outputs", []):
+            mark = servable_mark(output) or {}
+            app = {
+                key: mark[key]
+                for key, kind in (("title", str), ("sidebar_width", int))
+                if isinstance(mark.get(key), kind) and mark[key]
+            }
+            if app and {**self.app, **app} != self.app:
+                self.app = {**self.app, **app}
+                self._publish(self._app_event())
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -207,6 +245,7 @@ class Dashboard:
                 self.memory.forget()
             self._fragments.clear()
             self._end_snapshot()
+            self.app = {}
             self._publish({"type": "reset"})
             self._set_status(Status(State.RUNNING, "Restarting the kernel", 0, self._total))
             if self.kernel is not None and self.kernel.started:

@@ -20,11 +20,12 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from nbapp.kernel_main import PARENT_PID_ENV, RUNTIME_DIR_ENV
-from nbapp.library_assets import kernel_env_defaults
+from nbapp.library_assets import INLINE_RESOURCES_ENV, kernel_env_defaults
 
 FROZEN_KERNEL_FLAG = "--nbapp-kernel"
 CONNECTION_FILE = "kernel.json"
@@ -40,15 +41,23 @@ def kernel_argv(connection_file: str = "{connection_file}") -> list[str]:
     return [*head, "-f", connection_file, "--HistoryManager.enabled=False"]
 
 
-def isolated_env(runtime_dir: Path, query_string: str) -> dict[str, str]:
-    """The kernel's environment: the user's, minus any Jupyter/IPython config or startup files."""
+def isolated_env(
+    runtime_dir: Path, query_string: str, settings_env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The kernel's environment: the user's, minus any Jupyter/IPython config or startup files.
+
+    ``settings_env``: what the run's settings tell nbapp's kernel (``RunSettings.kernel_env``).
+    """
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"PYTHONSTARTUP", "JUPYTER_CONFIG_PATH", "IPYTHONDIR", "JUPYTER_CONFIG_DIR"}
     }
-    for key, value in kernel_env_defaults().items():
+    settings_env = settings_env or {}
+    inline = settings_env.get(INLINE_RESOURCES_ENV) == "1"
+    for key, value in kernel_env_defaults(inline=inline).items():
         env.setdefault(key, value)
+    env.update(settings_env)
     env.update(
         JUPYTER_RUNTIME_DIR=str(runtime_dir),
         JUPYTER_CONFIG_DIR=str(runtime_dir / "config"),
@@ -106,7 +115,9 @@ def _write_connection_file(runtime: Path) -> Path:
     return path
 
 
-def launch_early(cwd: Path, query_string: str) -> EarlyKernel | None:
+def launch_early(
+    cwd: Path, query_string: str, settings_env: Mapping[str, str] | None = None
+) -> EarlyKernel | None:
     """Start the kernel now, or None where only jupyter_client's launcher will do.
 
     On Windows the launcher also sets up the interrupt event and the parent handle the kernel
@@ -117,7 +128,7 @@ def launch_early(cwd: Path, query_string: str) -> EarlyKernel | None:
     runtime = new_runtime_dir()
     try:
         connection_file = _write_connection_file(runtime)
-        env = isolated_env(runtime, query_string)
+        env = isolated_env(runtime, query_string, settings_env)
         # As jupyter_client's launcher sets it. Without it ipykernel assumes a terminal started
         # it and prints a Ctrl-C notice on the stdout it shares with us (the serving line's).
         env["JPY_PARENT_PID"] = str(os.getpid())

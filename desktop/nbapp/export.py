@@ -14,7 +14,7 @@ import asyncio
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,9 @@ _PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _POLICY = (
     '\n<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
     "script-src 'unsafe-inline' 'unsafe-eval' blob:; style-src 'unsafe-inline'; "
-    'img-src data: blob:; font-src data:; worker-src blob:; connect-src data: blob:">'
+    "img-src data: blob:; font-src data:; worker-src blob:; "
+    # es-module-shims fetches the ES modules a page compiles itself (Panel's components).
+    'connect-src data: blob:">'
 )
 _MATHJAX_EXPORT = """
 window.MathJax.startup.typeset = true;
@@ -84,6 +86,7 @@ class Snapshot:
 
     fragments: list[tuple[int, str, Placement]]
     widget_state: dict[str, Any]
+    app: dict[str, Any] = field(default_factory=dict)  # a servable template's title...
 
 
 async def run_to_end(notebook: Notebook, settings: RunSettings) -> Snapshot:
@@ -103,7 +106,7 @@ async def run_to_end(notebook: Notebook, settings: RunSettings) -> Snapshot:
                 break
         if dashboard.status.state is not State.DONE:
             raise NotebookError(notebook.path, dashboard.status.message.rstrip("."))
-        return Snapshot(dashboard.fragments(), dashboard.widget_state)
+        return Snapshot(dashboard.fragments(), dashboard.widget_state, dashboard.app)
     finally:
         await dashboard.close()
 
@@ -242,6 +245,7 @@ def render_page(
         export=True,
         cells=cells,
         grid=active_view(notebook.node.metadata),
+        app=snapshot.app,
     )
     assets = InlineAssets(template, snapshot, cells, theme)
     return _with_policy(PageRenderer(template).render(context, assets), template)

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,11 @@ class PrivateKernel:
         query_string: str = "",
         early: EarlyKernel | None = None,
         foreign: ForeignKernel | None = None,
+        settings_env: Mapping[str, str] | None = None,
     ) -> None:
         self._cwd = cwd
         self._query_string = query_string
+        self._settings_env = dict(settings_env or {})  # see RunSettings.kernel_env
         self._early = early  # started before the server's imports; adopted by start()
         self.foreign = foreign  # an installed non-Python kernel; None: nbapp's own
         self._runtime_dir: Path | None = None
@@ -153,7 +156,8 @@ class PrivateKernel:
         self._manager = manager
         try:
             await manager.start_kernel(
-                env=isolated_env(runtime, self._query_string), cwd=str(self._cwd)
+                env=isolated_env(runtime, self._query_string, self._settings_env),
+                cwd=str(self._cwd),
             )
         except Exception as exc:  # any launch failure is reported the same way
             raise KernelError(

@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> None:
             if not watched:
                 super().init_poller()  # type: ignore[no-untyped-call]
 
+        def init_code(self) -> None:
+            super().init_code()  # type: ignore[no-untyped-call]
+            from nbapp.served import install
+
+            install(self.shell)
+
         def start(self) -> None:
             super().start()  # type: ignore[no-untyped-call]
             # A shutdown_request stops this (main) loop from the control thread, which then

@@ -11,10 +11,16 @@ set its width in a responsive grid.
 Layouts other tools saved in the notebook come along for the templates that use them: the
 cell's box in a jupyter_dashboards grid view (``nbapp.gridview``) and its place in a slideshow
 (``nbapp.slideshow``).
+
+In tagged mode an object made ``.servable()`` shows too, as a cell tagged ``app`` would
+(served.py marks its output), in the area it asked for; a cell that made some shows only
+those. A cell that is not shown but loaded the HoloViz/Bokeh front ends (their load bundles)
+still reaches the page, hidden: later outputs need what it loaded, as in JupyterLab.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -29,12 +35,21 @@ _REMOVE_OUTPUT = {"remove-output"}
 _FOLD = {"hide-output", "hide-cell"}
 APP_TAG = "app"
 SIDEBAR_TAG = "sidebar"
+REGIONS = ("main", "sidebar", "hidden")
+# HoloViz's and Bokeh's own MIME types (JupyterLab's pyviz and jupyter_bokeh extensions).
+LOAD_TYPES = frozenset(
+    ["application/vnd.holoviews_load.v0+json", "application/vnd.bokehjs_load.v0+json"]
+)
+EXEC_TYPES = frozenset(
+    ["application/vnd.holoviews_exec.v0+json", "application/vnd.bokehjs_exec.v0+json"]
+)
+SERVABLE_KEY = "nbapp"  # output metadata that served.py writes: {"servable": {area, title}}
 
 
 @dataclass(frozen=True)
 class Placement:
     shown: bool
-    region: str = "main"  # main | sidebar
+    region: str = "main"  # one of REGIONS
     width: str = "full"
     folded: bool = False
     tags: tuple[str, ...] = ()
@@ -90,10 +105,9 @@ def place_all(notebook: NotebookNode, *, only_tagged: bool) -> list[Placement]:
     placements = []
     for cell, step in zip(notebook.cells, steps, strict=True):
         placement = place(cell, only_tagged=only_tagged)
-        if placement.shown:
-            grid = cell_box(cell.get("metadata", {}), view)
-            placement = replace(placement, grid=grid, slide=step)
-        placements.append(placement)
+        # Hidden cells too: what they make servable shows where they stand (``parts``).
+        grid = cell_box(cell.get("metadata", {}), view)
+        placements.append(replace(placement, grid=grid, slide=step))
     return placements
 
 
@@ -106,3 +120,51 @@ def _width(cell: NotebookNode, tags: set[str]) -> str:
         if candidate in tags:
             return candidate
     return "full"
+
+
+def servable_mark(output: NotebookNode) -> dict[str, Any] | None:
+    """What served.py wrote on a servable object's display: its area and the app's title."""
+    mark = output.get("metadata", {}).get(SERVABLE_KEY)
+    servable = mark.get("servable") if isinstance(mark, dict) else None
+    return servable if isinstance(servable, dict) else None
+
+
+def _with_outputs(cell: NotebookNode, outputs: list[NotebookNode]) -> NotebookNode:
+    part = copy.copy(cell)
+    part["outputs"] = outputs
+    return part
+
+
+def _loads_front_ends(output: NotebookNode) -> bool:
+    return bool(LOAD_TYPES & output.get("data", {}).keys())
+
+
+def parts(
+    cell: NotebookNode, placement: Placement, *, only_tagged: bool
+) -> list[tuple[NotebookNode, Placement]]:
+    """What of ``cell`` (placed by ``place_all``) the page shows, and where: the cell, its
+    servable objects grouped by area (tagged mode), a hidden part that loads front ends, or
+    nothing."""
+    outputs = cell.get("outputs", []) if cell.cell_type == "code" else []
+    removed = bool(tags_of(cell) & (_REMOVE | _REMOVE_OUTPUT))
+    served = [o for o in outputs if servable_mark(o)] if only_tagged and not removed else []
+    if served:
+        found: list[tuple[NotebookNode, Placement]] = []
+        for region in ("main", "sidebar"):
+            chosen = [o for o in served if _area(o) == region]
+            if not chosen:
+                continue
+            width = placement.width if placement.shown and region == "main" else "full"
+            where = replace(placement, shown=True, region=region, width=width, folded=False)
+            found.append((_with_outputs(cell, chosen), where))
+        return found
+    if placement.shown:
+        return [(cell, placement)] if cell.cell_type != "code" or outputs else []
+    if any(_loads_front_ends(o) for o in outputs):
+        return [(cell, replace(placement, shown=True, region="hidden", folded=False))]
+    return []
+
+
+def _area(output: NotebookNode) -> str:
+    mark = servable_mark(output) or {}
+    return "sidebar" if mark.get("area") == "sidebar" else "main"

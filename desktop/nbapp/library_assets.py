@@ -23,6 +23,8 @@ PANEL_URL = "/nbapp/vendor/panel"
 PMUI_URL = "/nbapp/vendor/panel-material-ui"
 BOKEH_URL = "/nbapp/vendor/bokeh"
 ITABLES_URL = "/nbapp/vendor/itables"
+# "1": the outputs must carry their libraries' scripts and styles (nbapp export's page).
+INLINE_RESOURCES_ENV = "NBAPP_INLINE_RESOURCES"
 
 
 def _package_dir(name: str) -> Path | None:

@@ -128,7 +128,7 @@ class CellView:
     """A rendered cell as a page template sees it (never its source)."""
 
     index: int
-    region: str  # main | sidebar
+    region: str  # main | sidebar | hidden
     html: Markup
 
 
@@ -141,6 +141,9 @@ class PageContext:
     export: bool = False
     cells: list[CellView] = field(default_factory=list)  # filled in only by an export
     grid: GridView | None = None  # the notebook's jupyter_dashboards view
+    # The app's title and sidebar width, from a servable Panel template (Dashboard.app);
+    # a live page also gets them from its events as they change.
+    app: dict[str, Any] = field(default_factory=dict)
 
 
 class PageRenderer:
@@ -174,6 +177,7 @@ class PageRenderer:
             "main_cells": main,
             "sidebar_cells": sidebar,
             "grid": context.grid,
+            "app": context.app,
             "stylesheet": assets.stylesheet,
             "script": assets.script,
             "static_url": assets.static_url,

@@ -15,6 +15,7 @@ from nbformat.v4 import new_notebook
 from traitlets.config import Config
 
 from nbapp import cdn
+from nbapp.layout import EXEC_TYPES, LOAD_TYPES
 from nbapp.template_env import ChainLoader
 from nbapp.templates import CELL, Template, TemplateError, builtin_template
 
@@ -36,16 +37,12 @@ _DISPLAY_PRIORITY = [
 ]
 BUNDLE = "application/vnd.nbapp.mime-bundle+json"
 _SERVER_TYPES = frozenset(_DISPLAY_PRIORITY)
-# HoloViz's and Bokeh's own types (what JupyterLab's pyviz and jupyter_bokeh extensions
-# draw): a load bundle is the script that loads BokehJS and Panel, an exec bundle a document
-# whose text/html and application/javascript only mean something to its renderer, which
-# also connects it to the kernel. The page gets them whole; nbconvert draws none of it.
-_LOAD_TYPES = frozenset(
-    ["application/vnd.holoviews_load.v0+json", "application/vnd.bokehjs_load.v0+json"]
-)
-_EXEC_TYPES = frozenset(
-    ["application/vnd.holoviews_exec.v0+json", "application/vnd.bokehjs_exec.v0+json"]
-)
+# HoloViz's and Bokeh's own types (layout.py): a load bundle is the script that loads BokehJS
+# and Panel, an exec bundle a document whose text/html and application/javascript only mean
+# something to its renderer, which also connects it to the kernel. The page gets them whole;
+# nbconvert draws none of it.
+_LOAD_TYPES = LOAD_TYPES
+_EXEC_TYPES = EXEC_TYPES
 
 
 def _page_types(data: NotebookNode) -> dict[str, object]:

@@ -63,7 +63,8 @@ MAX_CONNECTIONS = 16
 _CLOSE_TOO_MANY = 1013
 _CLOSE_NOT_READING = 1008
 # What the page may load: only this app. Inline scripts and eval stay allowed because
-# notebook outputs (Plotly, Bokeh, widgets) use them.
+# notebook outputs (Plotly, Bokeh, widgets) use them; blob: URLs are the page's own (Panel's
+# ES-module components are compiled into them and fetched by es-module-shims).
 _CSP = (
     "default-src 'self' data: blob:; "
     "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
@@ -172,6 +173,7 @@ class PageHandler(Guarded):
             state=State.RUNNING.value,
             kernel_id=kernel.kernel_id if kernel else "",
             grid=active_view(notebook.node.metadata),
+            app=self.dashboard.app,
         )
         page = self.ctx.page
         # The page starts with its cells as they stand (the last run's snapshot where this run

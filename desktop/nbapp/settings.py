@@ -40,6 +40,8 @@ class RunSettings:
     snapshots: bool = True  # open on the last run's outputs and keep this run's
     bundled_snapshot: Path | None = None  # a packaged app's build-time snapshot
     working_dir: Path | None = None  # where cells run; None: the notebook's folder
+    # nbapp export: the page is saved, so outputs must carry their libraries' front ends.
+    static_page: bool = False
 
     @property
     def kernel_cwd(self) -> Path:
@@ -61,6 +63,19 @@ class RunSettings:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")
         if self.cell_timeout is not None and self.cell_timeout <= 0:
             raise ValueError(f"cell timeout must be positive, not {self.cell_timeout}")
+
+
+def kernel_env(settings: RunSettings) -> dict[str, str]:
+    """What the run's settings tell nbapp's own Python kernel, through its environment."""
+    from nbapp.library_assets import INLINE_RESOURCES_ENV
+    from nbapp.served import SERVED_ENV, THEME_ENV
+
+    env = {THEME_ENV: settings.theme}
+    if settings.only_tagged:
+        env[SERVED_ENV] = "1"  # stand where `panel serve` stands
+    if settings.static_page:
+        env[INLINE_RESOURCES_ENV] = "1"
+    return env
 
 
 def merged_setting(cli_value: T | None, notebook_value: T | None, default: T) -> T:

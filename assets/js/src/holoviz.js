@@ -111,8 +111,9 @@ function noteStaticPage() {
   note.textContent =
     "A saved copy: its Panel and Bokeh widgets still move, but nothing they would compute in " +
     "Python runs here. Open the notebook with nbapp for that.";
-  const main = document.getElementById("nbapp-cells") || document.body;
-  main.before(note);
+  const layout = document.querySelector(".nbapp-layout");
+  if (layout) layout.before(note);
+  else document.body.prepend(note);
 }
 
 // A load script names the scripts it needs in `const js_urls = [...]` (Bokeh's and Panel's
