@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nbapp.errors import NbappError
-from nbapp.layout import place_all
+from nbapp.layout import parts, place_all
 from nbapp.package.discover import Discovery
 from nbapp.render import CellRenderer
 from nbapp.templates import Template
@@ -62,7 +62,10 @@ def _texts(fragment: str) -> list[str]:
     return [html.unescape(m).strip() for m in _PRE.findall(fragment)]
 
 
-def expected_fragments(discovery: Discovery, template: Template | None = None) -> dict[int, str]:
+Fragments = dict[tuple[int, str], str]  # (cell index, region) -> the HTML shown there
+
+
+def expected_fragments(discovery: Discovery, template: Template | None = None) -> Fragments:
     """The build-time outputs, rendered as the app renders them, for each cell it shows."""
     assert discovery.executed is not None
     notebook = discovery.notebook
@@ -71,12 +74,13 @@ def expected_fragments(discovery: Discovery, template: Template | None = None) -
     placements = place_all(discovery.executed, only_tagged=only_tagged)
     expected = {}
     for index, cell in enumerate(discovery.executed.cells):
-        if cell.cell_type != "code" or not placements[index].shown:
+        if cell.cell_type != "code":
             continue
-        fields = placements[index].template_fields(index, cell.cell_type)
-        html = renderer.render(cell, discovery.executed.metadata, fields)
-        if html:  # the template may leave a cell out
-            expected[index] = html
+        for part, where in parts(cell, placements[index], only_tagged=only_tagged):
+            fields = where.template_fields(index, cell.cell_type)
+            html = renderer.render(part, discovery.executed.metadata, fields)
+            if html:  # the template may leave a cell out
+                expected[index, where.region] = html
     return expected
 
 
@@ -140,10 +144,10 @@ def _serving(proc: subprocess.Popen[str], stderr: list[str]) -> tuple[int, str]:
     return int(match[1]), match[2]
 
 
-def _events(port: int, token: str) -> tuple[str, dict[int, str]]:
+def _events(port: int, token: str) -> tuple[str, Fragments]:
     """Read the event stream until the run ends; the final state and each cell's HTML."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=_RUN_SECONDS)
-    cells: dict[int, str] = {}
+    cells: Fragments = {}
     try:
         conn.request("GET", "/nbapp/api/events", headers={"Authorization": f"token {token}"})
         response = conn.getresponse()
@@ -159,8 +163,8 @@ def _events(port: int, token: str) -> tuple[str, dict[int, str]]:
             event: dict[str, Any] = json.loads(line[len("data: ") :])
             if event.get("type") == "reset":
                 cells.clear()
-            elif event.get("type") == "cell" and not event.get("snapshot"):
-                cells[int(event["index"])] = str(event["html"])  # live outputs only
+            elif event.get("type") == "cell" and not event.get("snapshot"):  # live only
+                cells[int(event["index"]), str(event.get("region", "main"))] = str(event["html"])
             elif event.get("type") == "status" and event.get("state") != "running":
                 if event.get("state") != "done":
                     raise SmokeTestError(f"the built app stopped: {event.get('message')}")
@@ -172,18 +176,19 @@ def _events(port: int, token: str) -> tuple[str, dict[int, str]]:
         conn.close()
 
 
-def _compare(expected: dict[int, str], actual: dict[int, str], seconds: float) -> SmokeResult:
+def _compare(expected: Fragments, actual: Fragments, seconds: float) -> SmokeResult:
     differing_text: list[int] = []
-    for index, fragment in expected.items():
+    for key, fragment in expected.items():
+        index = key[0]
         want = output_kinds(fragment)
-        got = output_kinds(actual.get(index, ""))
+        got = output_kinds(actual.get(key, ""))
         if want != got:
             raise SmokeTestError(
                 f"cell {index + 1} shows different outputs in the built app: expected "
                 f"{want or 'none'}, got {got or 'none'} (a module or data file may be missing; "
                 "try --include)"
             )
-        if _texts(fragment) != _texts(actual.get(index, "")):
+        if _texts(fragment) != _texts(actual.get(key, "")):
             differing_text.append(index + 1)
     return SmokeResult(seconds, len(expected), differing_text)
 
