@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from conftest import PageLog
-from support import NBAPP, WIDGET_TIMEOUT_MS, Code, open_dashboard, text_becomes, wait_for
+from support import NBAPP, WIDGET_TIMEOUT_MS, open_dashboard, text_becomes, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -388,10 +388,12 @@ def file_page(browser: Browser) -> Iterator[tuple[Page, list[str], list[str]]]:
 def test_exported_panel_page_is_static_offline_and_says_callbacks_need_the_app(
     tmp_path: Path, notebook, file_page: tuple[Page, list[str], list[str]]
 ) -> None:
-    nb = notebook([PANEL_BIND, Code("pn.pane.Markdown('exported')", tags=("sidebar",))])
+    """A servable template exported in tagged mode: its title, sidebar and main area, every
+    script inlined, no request; a note says that callbacks need the app."""
+    nb = notebook(FAST_LIST)
     out = tmp_path / "board.html"
     done = subprocess.run(
-        [NBAPP, "export", str(nb), "-o", str(out)],
+        [NBAPP, "export", str(nb), "--only-tagged", "-o", str(out)],
         capture_output=True,
         text=True,
         timeout=240,
@@ -400,9 +402,11 @@ def test_exported_panel_page_is_static_offline_and_says_callbacks_need_the_app(
     assert done.returncode == 0, done.stderr
     page, requests, errors = file_page
     page.goto(out.as_uri())
-    page.get_by_text("kernel computed 30 after 1 calls").wait_for(timeout=WIDGET_TIMEOUT_MS)
-    page.locator("#nbapp-sidebar").get_by_text("exported").wait_for(timeout=WIDGET_TIMEOUT_MS)
-    page.locator(".noUi-handle").first.wait_for(timeout=WIDGET_TIMEOUT_MS)
+    assert page.locator("#nbapp-app-title").inner_text() == "Wind farm monitor"
+    page.locator("#nbapp-cells").get_by_text("turbines at speed 4").wait_for(
+        timeout=WIDGET_TIMEOUT_MS
+    )
+    page.locator("#nbapp-sidebar .noUi-handle").wait_for(timeout=WIDGET_TIMEOUT_MS)
     note = page.locator(".nbapp-static-note")
     assert "nothing they would compute in Python runs here" in note.inner_text()
     # the file itself, and blob: modules the page made itself; nothing else

@@ -540,7 +540,7 @@ BAD = {
             "page.html.j2": '{% extends "default/page.html.j2" %}\n\n{% block navbar %}x{% endblock %}'
         },
         "--template bad",
-        "page.html.j2 line 3: unknown block 'navbar' (default/page.html.j2 has body_class, ",
+        "page.html.j2 line 3: unknown block 'navbar' (default/page.html.j2 has app_title, body_class, ",
     ),
     "unknown cell block": (
         {
