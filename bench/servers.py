@@ -1,4 +1,4 @@
-"""Starting nbapp and Voilà as a user would, and reading their process trees."""
+"""Starting nbapp, Voilà and ``panel serve`` as a user would, and reading their process trees."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import psutil
 
 NBAPP_SERVING = re.compile(r"^nbapp: serving .+ at (?P<url>http://127\.0\.0\.1:\d+/\S*)$")
 VOILA_URL = re.compile(r"^(?P<url>http://127\.0\.0\.1:\d+/\S*)$")
+PANEL_URL = re.compile(r".*Bokeh app running at: (?P<url>http://127\.0\.0\.1:\d+/\S*)$")
 KERNEL_MARKERS = ("ipykernel", "nbapp.kernel_main", "--nbapp-kernel")
 
 
@@ -132,10 +133,12 @@ def start_process(
     return server
 
 
-def start_nbapp(nbapp: Path, notebook: Path, query: str, timeout: float = 60) -> Server:
+def start_nbapp(
+    nbapp: Path, notebook: Path, query: str, timeout: float = 60, *, extra: tuple[str, ...] = ()
+) -> Server:
     """From the notebook's folder, as a user would type it (so is Voilà). Without the last
     run's snapshot: both tools start from nothing (the window section measures instant open)."""
-    argv = [str(nbapp), "run", "--no-window", "--port", "0", "--no-snapshot", notebook.name]
+    argv = [str(nbapp), "run", "--no-window", "--port", "0", "--no-snapshot", *extra, notebook.name]
     if query:
         argv += ["--query", query]
     return start_process("nbapp", argv, NBAPP_SERVING, timeout, cwd=notebook.parent)
@@ -163,3 +166,17 @@ def start_voila(voila: Path, notebook: Path, query: str, timeout: float = 60) ->
     if query:
         server.url += ("&" if "?" in server.url else "?") + query
     return server
+
+
+def start_panel_serve(panel: Path, notebook: Path, timeout: float = 60) -> Server:
+    """``panel serve`` on 127.0.0.1, from the notebook's folder; its page is the app's URL."""
+    port = free_port()
+    argv = [
+        str(panel),
+        "serve",
+        notebook.name,
+        "--address=127.0.0.1",
+        f"--port={port}",
+        f"--allow-websocket-origin=127.0.0.1:{port}",
+    ]
+    return start_process("panel serve", argv, PANEL_URL, timeout, cwd=notebook.parent)

@@ -82,6 +82,9 @@ class ServedApp:
     def __init__(self) -> None:
         self.pending: list[Servable] = []
 
+    def is_pending(self, value: Any) -> bool:
+        return any(call.obj is value for call in self.pending)
+
     def patch(self, panel: ModuleType) -> None:
         from panel.viewable import ServableMixin
 
@@ -117,6 +120,25 @@ class ServedApp:
             seen.add(id(call.obj))
             for mark, obj in _parts(call):
                 display(panel(obj), metadata={MARK: {"servable": mark}})  # type: ignore[no-untyped-call]
+
+
+class _ServedResultHook:
+    """The shell's display hook, except for a cell's result that was made servable
+    (``x.servable()`` as the last line): it is shown after the cell anyway, and rendering a
+    Panel object twice costs as much as the first time. ``_`` and ``Out`` still get it."""
+
+    def __init__(self, hook: Any, app: ServedApp) -> None:
+        self._hook = hook
+        self._app = app
+
+    def __call__(self, result: Any = None) -> None:
+        if result is not None and self._app.is_pending(result):
+            self._hook.update_user_ns(result)
+            return
+        self._hook(result)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._hook, name)
 
 
 def _parts(call: Servable) -> list[tuple[dict[str, Any], Any]]:
@@ -165,6 +187,7 @@ def install(shell: Any) -> None:
         # Classes defined in cells name this module; pickle must find it.
         sys.modules[name] = shell.user_module
         callbacks.append(app.patch)
+        shell.display_trap.hook = _ServedResultHook(shell.display_trap.hook, app)
         shell.events.register("post_run_cell", app.show_pending)
     if callbacks:
         _after_panel(callbacks)

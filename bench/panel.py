@@ -1,0 +1,387 @@
+"""``python -m bench.panel``: nbapp against ``panel serve`` on the same Panel notebooks, one run.
+
+Both tools serve the app a notebook makes ``.servable()``: ``panel serve NB`` and
+``nbapp run --no-window --only-tagged NB`` (tagged mode stands where ``panel serve`` stands).
+Each start gets a fresh context in one headless Chromium, offline (names other than loopback
+do not resolve), and the tools alternate which goes first. Stamps are taken inside the page:
+
+- *first output*: the first Bokeh root (``[data-root-id] > *``) with a size on screen;
+- *plot drawn*: the first canvas with a size on screen (Bokeh draws into shadow roots);
+- *app ready*: the Bokeh model whose text shows the slider's bound output is in the page.
+
+Round trip: ArrowRight on the Panel slider; from the keydown event to the bound Markdown's
+Bokeh model holding the kernel's (or server's) new text, plus the next animation frame. Memory:
+RSS of the server and of the kernel it started, after the round trips, one page connected.
+The section it writes goes into docs/benchmarks.md between PANEL markers; ``python -m bench``
+keeps it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from .cases import HERE
+from .page import CHROMIUM, CHROMIUM_ARGS
+from .servers import Memory, Server, memory, start_nbapp, start_panel_serve
+from .stats import Summary, summarize
+
+REPO = HERE.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "panel"
+TOOLS = ("nbapp", "panel serve")
+BEGIN, END = "<!-- panel-serve:begin -->", "<!-- panel-serve:end -->"
+TRIP_MODES = (("isolated", 250.0), ("back to back", 0.0))
+
+WATCH = """
+(() => {
+  const bench = (window.__panel = { first: null, plot: null, ready: null, marker: MARKER });
+  const now = () => performance.timeOrigin + performance.now();
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && el.closest("[hidden]") === null;
+  };
+  const canvases = (root, found) => {
+    for (const el of root.querySelectorAll("*")) {
+      if (el.tagName === "CANVAS") found.push(el);
+      if (el.shadowRoot) canvases(el.shadowRoot, found);
+    }
+    return found;
+  };
+  const marked = () => {
+    for (const doc of (window.Bokeh && window.Bokeh.documents) || [])
+      for (const m of doc.all_models)
+        if (typeof m.text === "string" && m.text.includes(bench.marker)) return true;
+    return false;
+  };
+  const check = () => {
+    if (!document.body) return;
+    if (bench.first === null && [...document.querySelectorAll("[data-root-id] > *")].some(shown))
+      bench.first = now();
+    if (bench.plot === null && canvases(document, []).some(shown)) bench.plot = now();
+    if (bench.ready === null && bench.marker && marked()) bench.ready = now();
+  };
+  const done = () =>
+    bench.first !== null && bench.plot !== null && (!bench.marker || bench.ready !== null);
+  const tick = () => { check(); if (!done()) setTimeout(tick, 10); };
+  tick();
+})();
+"""
+
+# Resolves with ms from the next keydown to the marked model showing `expected` (+1 frame).
+ROUND_TRIP = """
+([marker, expected]) => {
+  window.__rt = new Promise((resolve) => {
+    let t0 = null;
+    const stamp = (e) => { t0 = e.timeStamp; };
+    document.addEventListener("keydown", stamp, { capture: true, once: true });
+    for (const doc of window.Bokeh.documents)
+      for (const m of doc.all_models)
+        if (typeof m.text === "string" && m.text.includes(marker)) {
+          m.properties.text.change.connect(() => {
+            if (t0 !== null && m.text.includes(expected))
+              requestAnimationFrame(() => resolve(performance.now() - t0));
+          });
+        }
+  });
+}
+"""
+
+
+@dataclass(frozen=True)
+class PanelCase:
+    name: str
+    path: Path
+    marker: str = ""  # text of the slider's bound output; "" = no round trip
+    note: str = ""
+
+
+CASES = (
+    PanelCase(
+        "panel_app",
+        HERE / "notebooks" / "panel_app.ipynb",
+        marker="square=",
+        note="a Panel slider, a pn.bind Markdown, an hvplot line; one .servable() Column",
+    ),
+    PanelCase(
+        "iris_kmeans",
+        CORPUS / "iris_kmeans.ipynb",
+        note="Panel's gallery app: scikit-learn k-means, hvplot, a panel-material-ui Page",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    first_s: float | None
+    plot_s: float | None
+    ready_s: float | None
+    memory: Memory | None
+    error: str = ""
+
+
+@dataclass
+class Results:
+    samples: dict[tuple[str, str], list[Sample]] = field(default_factory=lambda: defaultdict(list))
+    trips: dict[tuple[str, str, str], list[float]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+
+def _start(tool: str, case: PanelCase, nbapp: Path, panel: Path) -> Server:
+    if tool == "nbapp":
+        return start_nbapp(nbapp, case.path, "", extra=("--only-tagged",))
+    return start_panel_serve(panel, case.path)
+
+
+def _stamps(page: Page, started: float, timeout_s: float) -> tuple[float | None, ...]:
+    with contextlib.suppress(PlaywrightTimeout):  # a stamp not taken is reported as missing
+        page.wait_for_function(
+            "() => window.__panel && window.__panel.first !== null && window.__panel.plot !== null"
+            " && (!window.__panel.marker || window.__panel.ready !== null)",
+            timeout=timeout_s * 1000,
+            polling=50,
+        )
+    stamps: dict[str, Any] = page.evaluate("() => window.__panel || {}")
+    return tuple(
+        None if stamps.get(key) is None else stamps[key] / 1000 - started
+        for key in ("first", "plot", "ready")
+    )
+
+
+def round_trips(
+    page: Page, marker: str, moves: int, pause_ms: float, warmup: int = 3
+) -> list[float]:
+    """ArrowRight on the (first) Panel slider; ms until its bound output shows the new value."""
+    handle = ".noUi-handle"
+    page.focus(handle, timeout=20_000)
+    value = int(float(page.get_attribute(handle, "aria-valuenow") or 0))
+    timings: list[float] = []
+    for index in range(warmup + moves):
+        value += 1
+        page.evaluate(ROUND_TRIP, [marker, f"square={value * value}"])
+        page.keyboard.press("ArrowRight")
+        elapsed = page.evaluate(
+            "() => Promise.race([window.__rt, new Promise((r) => setTimeout(r, 10000, null))])"
+        )
+        if elapsed is None:
+            raise RuntimeError(f"the bound output did not show square={value * value} in 10 s")
+        if index >= warmup:
+            timings.append(float(elapsed))
+        page.wait_for_timeout(pause_ms)
+    return timings
+
+
+def run_once(
+    browser: Browser, case: PanelCase, tool: str, args: argparse.Namespace, results: Results
+) -> Sample:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.add_init_script(WATCH.replace("MARKER", repr(case.marker)))
+    server: Server | None = None
+    try:
+        server = _start(tool, case, args.nbapp, args.panel)
+        page.goto(server.url, wait_until="commit", timeout=120_000)
+        first, plot, ready = _stamps(page, server.started, 120)
+        if first is None or plot is None or (case.marker and ready is None):
+            return Sample(first, plot, ready, None, "not done in time")
+        if case.marker:
+            for mode, pause in TRIP_MODES:
+                timings = round_trips(page, case.marker, args.moves, pause)
+                results.trips[(case.name, mode, tool)].extend(timings)
+        time.sleep(0.5)
+        return Sample(first, plot, ready, memory(server))
+    except Exception as exc:  # a failed start is reported, not fatal to the run
+        return Sample(None, None, None, None, f"{type(exc).__name__}: {exc}")
+    finally:
+        context.close()
+        if server is not None:
+            server.stop()
+
+
+def run(browser: Browser, cases: list[PanelCase], args: argparse.Namespace) -> Results:
+    results = Results(load_before=os.getloadavg(), started_at=time.time())
+    for rep in range(args.reps):
+        for case in cases:
+            for tool in TOOLS if rep % 2 == 0 else TOOLS[::-1]:
+                sample = run_once(browser, case, tool, args, results)
+                results.samples[(case.name, tool)].append(sample)
+                print(
+                    f"bench.panel: rep {rep + 1} {case.name} {tool}: first {sample.first_s}"
+                    f" plot {sample.plot_s} ready {sample.ready_s} {sample.error}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    results.load_after = os.getloadavg()
+    results.finished_at = time.time()
+    return results
+
+
+def _cell(summary: Summary | None, digits: int, p95: bool) -> str:
+    if summary is None:
+        return "failed"
+    text = f"{summary.median:.{digits}f} ({summary.low:.{digits}f}-{summary.high:.{digits}f})"
+    return f"{text}, p95 {summary.p95:.{digits}f}" if p95 else text
+
+
+def _ratio(ours: Summary | None, theirs: Summary | None) -> str:
+    if ours is None or theirs is None or not theirs.median:
+        return "n/a"
+    return f"{ours.median / theirs.median:.2f}"
+
+
+def _row(label: str, ours: Summary | None, theirs: Summary | None, digits: int, p95: bool) -> str:
+    return (
+        f"| {label} | {_cell(ours, digits, p95)} | {_cell(theirs, digits, p95)}"
+        f" | {_ratio(ours, theirs)} |"
+    )
+
+
+def _pick(results: Results, case: str, tool: str, attr: str) -> Summary | None:
+    """One figure of every completed start: a time of the sample, or a memory of it."""
+    values = []
+    for sample in results.samples.get((case, tool), []):
+        holder = sample.memory if attr.endswith("_mb") else sample
+        value = getattr(holder, attr) if holder is not None else None
+        if value is not None and not sample.error:
+            values.append(float(value))
+    return summarize(values)
+
+
+def section(results: Results, cases: list[PanelCase], args: argparse.Namespace) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(results.started_at))
+    minutes = (results.finished_at - results.started_at) / 60
+    load = [", ".join(f"{v:.2f}" for v in lv) for lv in (results.load_before, results.load_after)]
+    lines = [
+        BEGIN,
+        "## Panel: nbapp and `panel serve`, side by side",
+        "",
+        "Written by `make bench-panel` (`python -m bench.panel`); `python -m bench` keeps it.",
+        f"{when}: {args.reps} repetitions per notebook and tool, {args.moves} slider moves per"
+        f" round-trip figure and repetition; took {minutes:.1f} min. Load average before:"
+        f" {load[0]}; after: {load[1]}. Panel {_version('panel')}, Bokeh {_version('bokeh')}.",
+        "",
+        "Both serve what the notebook makes `.servable()`: `panel serve NB --address=127.0.0.1"
+        " --port=P` and `nbapp run --no-window --only-tagged NB` (tagged mode stands where"
+        " `panel serve` stands), from the notebook's folder, one fresh browser context per"
+        " start, offline, tools alternating which goes first. Times are from process spawn to"
+        " stamps taken in the page: *first output* the first Bokeh root with a size on screen;"
+        " *plot drawn* the first canvas with a size; *app ready* the slider's bound output in"
+        " the page's Bokeh model. `panel serve` runs a notebook when its page asks for a session;"
+        " nbapp starts its kernel and runs the cells at launch, while the page loads."
+        " Round trip: ArrowRight on the Panel slider, from the keydown event to the bound"
+        " Markdown's Bokeh model holding the new text, plus one animation frame; *isolated*"
+        " waits 250 ms between moves, *back to back* none (3 warm-up moves not counted)."
+        " Memory: RSS of the server, and of nbapp's kernel, one page connected.",
+        "",
+    ]
+    for case in cases:
+        where = os.path.relpath(case.path, REPO.parent) if case.path.is_absolute() else case.path
+        lines += [
+            f"### {case.name}",
+            "",
+            f"`{where}`: {case.note}.",
+            "",
+            "| figure | nbapp | `panel serve` | nbapp / `panel serve` |",
+            "| --- | --- | --- | --- |",
+        ]
+        for label, attr, digits in (
+            ("start to first output (s)", "first_s", 2),
+            ("start to plot drawn (s)", "plot_s", 2),
+            *((("start to app ready (s)", "ready_s", 2),) if case.marker else ()),
+            ("memory, server (MB)", "server_mb", 0),
+            ("memory, kernel (MB)", "kernel_mb", 0),
+            ("memory, total (MB)", "total_mb", 0),
+        ):
+            ours = _pick(results, case.name, "nbapp", attr)
+            theirs = _pick(results, case.name, "panel serve", attr)
+            lines.append(_row(label, ours, theirs, digits, p95=False))
+        for mode, _pause in TRIP_MODES if case.marker else ():
+            ours = summarize(results.trips.get((case.name, mode, "nbapp"), []))
+            theirs = summarize(results.trips.get((case.name, mode, "panel serve"), []))
+            lines.append(_row(f"slider round trip, {mode} (ms)", ours, theirs, 1, p95=True))
+        failed = [
+            f"{tool} ({s.error})"
+            for tool in TOOLS
+            for s in results.samples.get((case.name, tool), [])
+            if s.error
+        ]
+        if failed:
+            lines += ["", f"Failed starts: {'; '.join(failed)}."]
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def _version(name: str) -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def put_section(path: Path, text: str) -> None:
+    """Replace the Panel section of ``path`` (or append it) with ``text``."""
+    old = path.read_text() if path.exists() else ""
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        new = head + text.rstrip("\n") + rest.split(END, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    path.write_text(new)
+
+
+def kept_section(path: Path) -> str:
+    """The Panel section ``path`` has now, for a rewrite of the rest of it to keep."""
+    old = path.read_text() if path.exists() else ""
+    if BEGIN not in old or END not in old:
+        return ""
+    return BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.panel", description=__doc__)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--moves", type=int, default=30)
+    parser.add_argument("--only", nargs="*", default=None, help="case names to run")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--nbapp", type=Path, default=Path(sys.executable).with_name("nbapp"))
+    parser.add_argument("--panel", type=Path, default=Path(sys.executable).with_name("panel"))
+    args = parser.parse_args(argv)
+    cases = [c for c in CASES if c.path.exists() and (args.only is None or c.name in args.only)]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            results = run(browser, cases, args)
+        finally:
+            browser.close()
+    put_section(args.out, section(results, cases, args))
+    print(f"bench.panel: wrote its section of {args.out}", file=sys.stderr)
+    missing = [
+        f"{case.name}/{tool}"
+        for case in cases
+        for tool in TOOLS
+        if not any(s.error == "" for s in results.samples.get((case.name, tool), []))
+    ]
+    for gap in missing:
+        print(f"bench.panel: MISSING {gap}: no completed start", file=sys.stderr)
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
