@@ -128,8 +128,9 @@ class Dashboard:
         # What this run shows, by (cell index, region): a template made servable shows its
         # sidebar and its main objects from one cell.
         self._fragments: dict[Key, tuple[str, Placement]] = {}
-        # The app's own title and sidebar width, from a servable template (served.py).
-        self.app: dict[str, Any] = {}
+        # The app's own title and sidebar width, from a servable template (served.py); the
+        # snapshot's until this run says.
+        self.app: dict[str, Any] = dict(snapshot.app) if snapshot else {}
         self._snapshot = (
             {(f.index, f.placement.region): f for f in snapshot.fragments} if snapshot else {}
         )
@@ -327,7 +328,7 @@ class Dashboard:
         if self._keep_snapshot is None:
             return
         fragments = [Fragment(i, html, p) for i, html, p in self.fragments()]
-        snapshot = Snapshot(fragments, self.widget_state)
+        snapshot = Snapshot(fragments, self.widget_state, app=dict(self.app))
         keep = self._keep_snapshot
 
         def run() -> None:

@@ -56,6 +56,7 @@ class Snapshot:
     fragments: list[Fragment]
     widget_state: dict[str, Any] = field(default_factory=dict)
     key: str = ""  # content_key of the notebook and settings it was taken with
+    app: dict[str, Any] = field(default_factory=dict)  # a servable template's title...
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class Snapshot:
                 for f in self.fragments
             ],
             "widget_state": self.widget_state,
+            "app": self.app,
         }
 
     @classmethod
@@ -93,11 +95,12 @@ class Snapshot:
                 )
                 fragments.append(Fragment(int(item["index"]), str(item["html"]), placement))
             state = data.get("widget_state") or {}
+            app = data.get("app") or {}
         except (KeyError, TypeError, ValueError):
             return None
-        if not isinstance(state, dict):
+        if not isinstance(state, dict) or not isinstance(app, dict):
             return None
-        return cls(fragments, state, str(data.get("key", "")))
+        return cls(fragments, state, str(data.get("key", "")), app)
 
 
 def from_run(
@@ -109,20 +112,18 @@ def from_run(
 ) -> list[Fragment]:
     """The fragments the page shows for an executed notebook (what ``Dashboard`` shows cell
     by cell), for a snapshot taken outside a dashboard (``nbapp package``'s build run)."""
-    from nbapp.layout import place_all
+    from nbapp.layout import parts, place_all
     from nbapp.render import CellRenderer
 
     renderer = CellRenderer(show_tracebacks=show_tracebacks, template=template)
     placements = place_all(executed, only_tagged=only_tagged)
     fragments = []
     for index, cell in enumerate(executed.cells):
-        placement = placements[index]
-        if not placement.shown or (cell.cell_type == "code" and not cell.get("outputs")):
-            continue
-        fields = placement.template_fields(index, cell.cell_type)
-        html = renderer.render(cell, executed.metadata, fields)
-        if html:  # the template may leave a cell out
-            fragments.append(Fragment(index, html, placement))
+        for part, where in parts(cell, placements[index], only_tagged=only_tagged):
+            fields = where.template_fields(index, cell.cell_type)
+            html = renderer.render(part, executed.metadata, fields)
+            if html:  # the template may leave a cell out
+                fragments.append(Fragment(index, html, where))
     return fragments
 
 

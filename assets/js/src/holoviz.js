@@ -187,8 +187,11 @@ class HoloVizExec extends Widget {
       serverDocument(this.node);
       return;
     }
-    const kernel = pageKernel();
-    if (!kernel) noteStaticPage();
+    // An earlier run's snapshot (painted while this run starts) has no Python objects
+    // behind it in this kernel: drawn, not connected, until the live output replaces it.
+    const snapshot = this.node.closest("[data-nbapp-snapshot]") !== null;
+    const kernel = snapshot ? null : pageKernel();
+    if (!kernel && !snapshot) noteStaticPage();
     const pyviz = pyViz();
     pyviz.kernels[id] = kernelProxy(kernel);
     const holder = document.createElement("div");
@@ -215,7 +218,7 @@ class BokehExec extends Widget {
       serverDocument(this.node);
       return;
     }
-    const kernel = pageKernel();
+    const kernel = this.node.closest("[data-nbapp-snapshot]") ? null : pageKernel();
     const Bokeh = await whenBokeh();
     if (Bokeh?.embed?.kernels !== undefined) {
       Bokeh.embed.kernels[metadata.id] = kernel
