@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from conftest import PageLog
-from support import NBAPP, WIDGET_TIMEOUT_MS, open_dashboard, text_becomes, wait_for
+from support import NBAPP, WIDGET_TIMEOUT_MS, env_with, open_dashboard, text_becomes, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -412,3 +412,47 @@ def test_exported_panel_page_is_static_offline_and_says_callbacks_need_the_app(
     # the file itself, and blob: modules the page made itself; nothing else
     assert [url for url in requests if not url.startswith("blob:")] == [out.as_uri()], requests
     assert not errors, errors
+
+
+def test_second_start_paints_the_servable_app_at_once_then_goes_live(
+    serve, notebook, tmp_path: Path, page: Page, page_log: PageLog
+) -> None:
+    """Instant open: the last run's page (title, sidebar, main) shows while the kernel starts,
+    drawn but not connected; then the live run replaces it and the slider reaches the kernel.
+    Nothing of the snapshot reaches the new kernel (its stderr stays empty)."""
+    nb = notebook(FAST_LIST, metadata={"nbapp": {"mode": "tagged"}})
+    env = env_with(XDG_CACHE_HOME=str(tmp_path / "cache"))
+    first = serve(nb, env=env)
+    open_dashboard(page, first.url)
+    page.goto("about:blank")  # before the app goes: its page would try to reconnect
+    first.stop()
+    wait_for(lambda: list((tmp_path / "cache").rglob("*.json")), 20, "the first run's snapshot")
+    second = serve(nb, env=env)
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
+    page.goto(second.url)
+    painted = page.locator("[data-nbapp-snapshot]").get_by_text("turbines at speed 4")
+    painted.wait_for(timeout=WIDGET_TIMEOUT_MS)
+    assert page.locator("#nbapp-app-title").inner_text() == "Wind farm monitor"
+    # the snapshot's slider moves (keys still reach it) but tells no kernel: its comms
+    # belong to the last run's kernel
+    old_comms = set(
+        re.findall(
+            r'"(?:client_)?comm_id":"(\w+)"',
+            " ".join(page.locator("[data-nbapp-snapshot] script").all_text_contents()),
+        )
+    )
+    assert old_comms
+    page.locator("[data-nbapp-snapshot] .noUi-handle").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector('body[data-nbapp-state="done"]', state="attached", timeout=60_000)
+    assert not [frame for frame in sent if any(comm in frame for comm in old_comms)]
+    assert page.locator("[data-nbapp-snapshot]").count() == 0
+    page.locator("#nbapp-sidebar .noUi-handle").focus()
+    page.keyboard.press("ArrowRight")
+    page.locator("#nbapp-cells").get_by_text("turbines at speed 5").wait_for(
+        timeout=WIDGET_TIMEOUT_MS
+    )
+    second.stop()
+    assert second.stderr == "", second.stderr
+    assert not page_log.console_errors, page_log.console_errors
