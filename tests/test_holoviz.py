@@ -214,6 +214,45 @@ def test_hvplot_line_draws_on_its_canvas_and_its_tools_work(
     assert not page_log.console_errors, page_log.console_errors
 
 
+LINKED = """
+import holoviews as hv, numpy as np, pandas as pd, panel as pn
+hv.extension("bokeh")
+df = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) ** 0.5, "c": np.arange(20.0)[::-1]})
+links = hv.link_selections.instance()
+opts = dict(width=300, height=300, size=8)
+left = hv.Scatter(df, "a", "b").opts(tools=["box_select"], active_tools=["box_select"], **opts)
+right = hv.Scatter(df, "c", "b").opts(**opts)
+chosen = pn.pane.Markdown("no selection")
+def show(*_):
+    chosen.object = f"kernel selected {len(links.filter(df))} rows"
+links.param.watch(show, "selection_expr")
+pn.Column(links(left + right), chosen)
+"""
+
+
+def test_linked_selections_go_through_the_kernel(
+    serve, notebook, page: Page, page_log: PageLog
+) -> None:
+    """A box selected on one plot: HoloViews' selection stream reaches Python, which filters
+    the data (and the other plot), and the page shows what the kernel computed."""
+    app = serve(notebook([LINKED]))
+    open_dashboard(page, app.url)
+    canvas = page.locator("canvas").first
+    canvas.wait_for(timeout=WIDGET_TIMEOUT_MS)
+    page.get_by_text("no selection").wait_for(timeout=WIDGET_TIMEOUT_MS)
+    box = canvas.bounding_box()
+    assert box is not None
+    x0, y0 = box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.15
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + box["width"] * 0.4, y0 + box["height"] * 0.7, steps=10)
+    page.mouse.up()
+    page.get_by_text(re.compile(r"kernel selected [1-9]\d* rows")).wait_for(
+        timeout=WIDGET_TIMEOUT_MS
+    )
+    assert not page_log.console_errors, page_log.console_errors
+
+
 BOKEH_THEN_PANEL = [
     "from bokeh.io import output_notebook, show\n"
     "from bokeh.plotting import figure\n"

@@ -380,6 +380,15 @@ ESCAPES = [
     "/.env",
     "/.hidden/pic.png",
     "/data.csv",
+    # the front ends served from installed packages (BokehJS, Panel, panel-material-ui)
+    "/nbapp/vendor/bokeh/js/../../__init__.py",
+    "/nbapp/vendor/bokeh/js/%2e%2e/%2e%2e/__init__.py",
+    "/nbapp/vendor/bokeh/js/..%2f..%2f__init__.py",
+    "/nbapp/vendor/bokeh/js/compiler.json",
+    "/nbapp/vendor/panel/1.0/dist/../__init__.py",
+    "/nbapp/vendor/panel/1.0/dist/%2e%2e/config.py",
+    "/nbapp/vendor/panel-material-ui/v1/%2e%2e/base.py",
+    "/nbapp/vendor/panel-material-ui/v1/../__init__.py",
 ]
 
 
@@ -404,6 +413,9 @@ def test_static_routes_cannot_escape_or_serve_code(serve, tmp_path: Path) -> Non
         assert response.status in (400, 403, 404), (path, response.status)
         assert b"TOP-SECRET" not in body and b"root:" not in body, path
     assert get(app, "/pic.png", app.auth).status == 200  # media next to the notebook is served
+    # BokehJS as the bokeh package ships it: with the token only
+    assert get(app, "/nbapp/vendor/bokeh/js/bokeh.min.js", app.auth).status == 200
+    assert get(app, "/nbapp/vendor/bokeh/js/bokeh.min.js", {}).status == 403
 
 
 def test_token_never_reaches_the_log(serve, tmp_path: Path) -> None:
