@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from conftest import PageLog
-from support import NBAPP, WIDGET_TIMEOUT_MS, env_with, open_dashboard, text_becomes, wait_for
+from support import NBAPP, WIDGET_TIMEOUT_MS, Code, env_with, open_dashboard, text_becomes, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -495,3 +495,26 @@ def test_second_start_paints_the_servable_app_at_once_then_goes_live(
     second.stop()
     assert second.stderr == "", second.stderr
     assert not page_log.console_errors, page_log.console_errors
+
+
+HIDDEN_RESULT = [
+    "import pathlib\n"
+    "class Costly:\n"
+    "    def __init__(self, name):\n"
+    "        self.name = name\n"
+    "    def _repr_html_(self):\n"
+    "        pathlib.Path(f'rendered-{self.name}').touch()\n"
+    "        return f'<b>{self.name}</b>'",
+    Code("Costly('hidden')", tags=("remove-output",)),
+    "hidden_result = _\nCostly('shown')",
+    "print(sorted(p.name for p in pathlib.Path('.').glob('rendered-*')), hidden_result.name)",
+]
+
+
+def test_a_result_the_page_hides_is_not_rendered(serve, notebook, page: Page) -> None:
+    """The kernel skips rendering the result of a cell whose outputs the page does not show
+    (a Panel layout there would cost a full render for nothing); the cell still ran, and
+    ``_`` holds its result."""
+    app = serve(notebook(HIDDEN_RESULT))
+    open_dashboard(page, app.url)
+    page.get_by_text("['rendered-shown'] hidden").wait_for(timeout=WIDGET_TIMEOUT_MS)

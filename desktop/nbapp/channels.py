@@ -22,7 +22,18 @@ STEP_SECONDS = 0.25
 
 
 class SteppedChannel(AsyncZMQSocketChannel):
-    """jupyter_client's asyncio channel, with ``get_msg`` waiting in steps of STEP_SECONDS."""
+    """jupyter_client's asyncio channel, with ``get_msg`` waiting in steps of STEP_SECONDS.
+
+    ``execute_metadata`` goes into the metadata of the execute requests it sends (where
+    JupyterLab puts ``cellId``): what nbapp tells its kernel about the cell (served.py).
+    """
+
+    execute_metadata: dict[str, Any] = {}  # noqa: RUF012 (replaced, never mutated)
+
+    def send(self, msg: dict[str, Any]) -> None:
+        if self.execute_metadata and msg["header"]["msg_type"] == "execute_request":
+            msg["metadata"].update(self.execute_metadata)
+        super().send(msg)
 
     async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:  # type: ignore[override]
         deadline = None if timeout is None else time.monotonic() + timeout

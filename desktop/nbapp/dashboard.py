@@ -391,7 +391,9 @@ class Dashboard:
                     self._total,
                 )
             )
-            result = await runner.run(index)
+            # In tagged mode a cell not tagged app may still make something servable: that is
+            # displayed, not the cell's result, so its result need not be rendered either.
+            result = await runner.run(index, shown=self._placements[index].shown)
             self._show(index)
             if result.outcome is not Outcome.OK:
                 self._end_snapshot()  # later cells did not run: their snapshots are stale

@@ -15,8 +15,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from nbapp.channels import SteppedChannel
 from nbapp.errors import KernelError
 from nbapp.kernel import PrivateKernel
+from nbapp.served import RESULT_HINT
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +163,13 @@ class CellRunner:
             with contextlib.suppress(Exception):
                 kc.stop_channels()
 
-    async def run(self, index: int) -> CellResult:
+    async def run(self, index: int, *, shown: bool = True) -> CellResult:
+        """Run cell ``index``; ``shown=False``: the page will not show its outputs, so the
+        kernel need not render the cell's result (it still runs; see served.py)."""
         cell = self._nb.cells[index]
+        shell = self._client.kc.shell_channel if self._client.kc is not None else None
+        if isinstance(shell, SteppedChannel):
+            shell.execute_metadata = {} if shown else {RESULT_HINT: {"shown": False}}
         try:
             await self._client.async_execute_cell(cell, index)
         except CellTimeoutError:

@@ -15,7 +15,11 @@ In tagged mode (``--only-tagged``, ``metadata.nbapp.mode: "tagged"``), nbapp sta
   panel-material-ui's ``Page``, is taken apart: its header and main objects go to the main
   area, its sidebar objects to the sidebar, its title becomes the page's.
 
-In every mode, a dark app (``--theme dark``) gets Panel's dark theme.
+In every mode, a dark app (``--theme dark``) gets Panel's dark theme, and the result of a
+cell whose outputs the page does not show (nbapp says so in the execute request's metadata,
+RESULT_HINT) is not rendered: a Panel layout or a plot that nobody sees costs nothing, as under
+``panel serve``, where a cell's last expression shows nothing. The cell still runs, and ``_``
+and ``Out`` still get its result.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 SERVED_ENV = "NBAPP_SERVED"
 THEME_ENV = "NBAPP_THEME"
 MARK = "nbapp"  # output metadata key of a servable's display
+RESULT_HINT = "nbapp"  # execute request metadata: {"shown": false} for a cell the page hides
 
 
 @dataclass(frozen=True)
@@ -122,17 +127,28 @@ class ServedApp:
                 display(panel(obj), metadata={MARK: {"servable": mark}})  # type: ignore[no-untyped-call]
 
 
-class _ServedResultHook:
-    """The shell's display hook, except for a cell's result that was made servable
-    (``x.servable()`` as the last line): it is shown after the cell anyway, and rendering a
-    Panel object twice costs as much as the first time. ``_`` and ``Out`` still get it."""
+class _ResultHook:
+    """The shell's display hook, except for results nobody will see: the result of a cell
+    whose outputs the page does not show, and (tagged mode) a result that was made
+    servable (``x.servable()`` as the last line: it is shown after the cell anyway, and
+    rendering a Panel object twice costs as much as the first time). ``_`` and ``Out`` still
+    get them."""
 
-    def __init__(self, hook: Any, app: ServedApp) -> None:
+    def __init__(self, hook: Any, shell: Any, app: ServedApp | None) -> None:
         self._hook = hook
+        self._shell = shell
         self._app = app
 
+    def _unseen(self, result: Any) -> bool:
+        if self._app is not None and self._app.is_pending(result):
+            return True
+        kernel = getattr(self._shell, "kernel", None)
+        parent = kernel.get_parent() if kernel is not None else {}
+        hint = (parent or {}).get("metadata", {}).get(RESULT_HINT)
+        return isinstance(hint, dict) and hint.get("shown") is False
+
     def __call__(self, result: Any = None) -> None:
-        if result is not None and self._app.is_pending(result):
+        if result is not None and self._unseen(result):
             self._hook.update_user_ns(result)
             return
         self._hook(result)
@@ -180,6 +196,7 @@ def install(shell: Any) -> None:
     callbacks: list[Callable[[ModuleType], None]] = []
     if os.environ.get(THEME_ENV) == "dark":
         callbacks.append(_set_dark_theme)
+    app: ServedApp | None = None
     if os.environ.get(SERVED_ENV) == "1":
         app = ServedApp()
         name = f"bokeh_app_{uuid.uuid4().hex}"
@@ -187,7 +204,7 @@ def install(shell: Any) -> None:
         # Classes defined in cells name this module; pickle must find it.
         sys.modules[name] = shell.user_module
         callbacks.append(app.patch)
-        shell.display_trap.hook = _ServedResultHook(shell.display_trap.hook, app)
         shell.events.register("post_run_cell", app.show_pending)
+    shell.display_trap.hook = _ResultHook(shell.display_trap.hook, shell, app)
     if callbacks:
         _after_panel(callbacks)
