@@ -24,7 +24,7 @@ KERNEL_PACKAGES := r-cran-irkernel
 # Recommends: its configuration tool and screenshot program are not needed.
 WM_PACKAGES := openbox
 
-.PHONY: demo test lint system-deps window-deps kernels assets assets-check clean bench bench-quick soak soak-quick \
+.PHONY: demo test lint system-deps window-deps kernels assets assets-check clean bench bench-quick bench-panel soak soak-quick \
   bench-libraries
 
 $(BIN)/python:
@@ -123,6 +123,11 @@ bench-quick: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
 bench-libraries: $(VENV)/.test-installed system-deps $(VOILA_VENV)/.installed
 	$(BIN)/pip install --quiet -r bench/requirements-libraries.txt
 	$(BIN)/python -m bench.libraries $(BENCH_ARGS)
+
+# nbapp against `panel serve` on the same Panel notebooks, one run (bench/panel.py): its
+# section of docs/benchmarks.md (which `make bench` keeps).
+bench-panel: $(VENV)/.test-installed system-deps
+	$(BIN)/python -m bench.panel $(BENCH_ARGS)
 
 # Reliability figures (bench/soak/): page reloads, a widget storm from the page and a
 # 10-minute soak sampling memory and file descriptors, for `nbapp run` and a packaged app.

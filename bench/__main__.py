@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from . import busy, packaged, window
+from . import busy, packaged, panel, window
 from .cases import HERE, cases
 from .chart import draw
 from .environment import describe
@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         chart=link,
         notes=notes,
     )
-    args.out.write_text(text)
+    # The Panel section (python -m bench.panel, its own run) stays as it was.
+    kept = panel.kept_section(args.out)
+    args.out.write_text(text + (f"\n{kept}" if kept else ""))
     print(f"bench: wrote {args.out} and {chart}", file=sys.stderr)
     gaps = missing(results, plan)
     for gap in gaps:

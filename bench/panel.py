@@ -7,7 +7,11 @@ do not resolve), and the tools alternate which goes first. Stamps are taken insi
 
 - *first output*: the first Bokeh root (``[data-root-id] > *``) with a size on screen;
 - *plot drawn*: the first canvas with a size on screen (Bokeh draws into shadow roots);
-- *app ready*: the Bokeh model whose text shows the slider's bound output is in the page.
+- *app ready*: the Bokeh model whose text shows the slider's bound output is in the page;
+- *live*: that, and for nbapp every cell run (instant open paints the last run's page first).
+
+A third column starts nbapp a second time on the same notebook with its snapshots on (instant
+open), from a cache folder of the run's own that one uncounted start fills.
 
 Round trip: ArrowRight on the Panel slider; from the keydown event to the bound Markdown's
 Bokeh model holding the kernel's (or server's) new text, plus the next animation frame. Memory:
@@ -22,6 +26,7 @@ import argparse
 import contextlib
 import os
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,18 +38,29 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .cases import HERE
 from .page import CHROMIUM, CHROMIUM_ARGS
-from .servers import Memory, Server, memory, start_nbapp, start_panel_serve
+from .servers import (
+    NBAPP_SERVING,
+    Memory,
+    Server,
+    memory,
+    start_nbapp,
+    start_panel_serve,
+    start_process,
+)
 from .stats import Summary, summarize
 
 REPO = HERE.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "panel"
-TOOLS = ("nbapp", "panel serve")
+INSTANT = "nbapp, instant open"
+TOOLS = ("nbapp", "panel serve", INSTANT)
 BEGIN, END = "<!-- panel-serve:begin -->", "<!-- panel-serve:end -->"
 TRIP_MODES = (("isolated", 250.0), ("back to back", 0.0))
 
 WATCH = """
 (() => {
-  const bench = (window.__panel = { first: null, plot: null, ready: null, marker: MARKER });
+  const bench = (window.__panel = {
+    first: null, plot: null, ready: null, live: null, marker: MARKER,
+  });
   const now = () => performance.timeOrigin + performance.now();
   const shown = (el) => {
     const r = el.getBoundingClientRect();
@@ -69,9 +85,14 @@ WATCH = """
       bench.first = now();
     if (bench.plot === null && canvases(document, []).some(shown)) bench.plot = now();
     if (bench.ready === null && bench.marker && marked()) bench.ready = now();
+    // nbapp: every cell ran (instant open paints the last run before that); panel serve's
+    // page is live once it shows the app.
+    const nbapp = document.body.dataset.nbappState;
+    const shows = bench.plot !== null && (!bench.marker || bench.ready !== null);
+    if (bench.live === null && (nbapp === undefined ? shows : nbapp === "done" && shows))
+      bench.live = now();
   };
-  const done = () =>
-    bench.first !== null && bench.plot !== null && (!bench.marker || bench.ready !== null);
+  const done = () => bench.first !== null && bench.live !== null;
   const tick = () => { check(); if (!done()) setTimeout(tick, 10); };
   tick();
 })();
@@ -125,6 +146,7 @@ class Sample:
     first_s: float | None
     plot_s: float | None
     ready_s: float | None
+    live_s: float | None
     memory: Memory | None
     error: str = ""
 
@@ -141,25 +163,40 @@ class Results:
     finished_at: float = 0.0
 
 
-def _start(tool: str, case: PanelCase, nbapp: Path, panel: Path) -> Server:
+def _start(tool: str, case: PanelCase, args: argparse.Namespace) -> Server:
     if tool == "nbapp":
-        return start_nbapp(nbapp, case.path, "", extra=("--only-tagged",))
-    return start_panel_serve(panel, case.path)
+        return start_nbapp(args.nbapp, case.path, "", extra=("--only-tagged",))
+    if tool == INSTANT:
+        # A second start of the same notebook: the last run's snapshot, from a cache folder of
+        # the benchmark's own (warmed by one start that is not counted).
+        argv = [
+            str(args.nbapp),
+            "run",
+            "--no-window",
+            "--port",
+            "0",
+            "--only-tagged",
+            case.path.name,
+        ]
+        env = {**os.environ, "XDG_CACHE_HOME": str(args.cache)}
+        return start_process("nbapp", argv, NBAPP_SERVING, 60, env=env, cwd=case.path.parent)
+    return start_panel_serve(args.panel, case.path)
 
 
-def _stamps(page: Page, started: float, timeout_s: float) -> tuple[float | None, ...]:
+STAMPS = ("first", "plot", "ready", "live")
+
+
+def _stamps(page: Page, started: float, timeout_s: float) -> dict[str, float | None]:
     with contextlib.suppress(PlaywrightTimeout):  # a stamp not taken is reported as missing
         page.wait_for_function(
-            "() => window.__panel && window.__panel.first !== null && window.__panel.plot !== null"
-            " && (!window.__panel.marker || window.__panel.ready !== null)",
+            "() => window.__panel && window.__panel.first !== null && window.__panel.live !== null",
             timeout=timeout_s * 1000,
             polling=50,
         )
     stamps: dict[str, Any] = page.evaluate("() => window.__panel || {}")
-    return tuple(
-        None if stamps.get(key) is None else stamps[key] / 1000 - started
-        for key in ("first", "plot", "ready")
-    )
+    return {
+        key: None if stamps.get(key) is None else stamps[key] / 1000 - started for key in STAMPS
+    }
 
 
 def round_trips(
@@ -193,19 +230,20 @@ def run_once(
     page.add_init_script(WATCH.replace("MARKER", repr(case.marker)))
     server: Server | None = None
     try:
-        server = _start(tool, case, args.nbapp, args.panel)
+        server = _start(tool, case, args)
         page.goto(server.url, wait_until="commit", timeout=120_000)
-        first, plot, ready = _stamps(page, server.started, 120)
-        if first is None or plot is None or (case.marker and ready is None):
-            return Sample(first, plot, ready, None, "not done in time")
-        if case.marker:
+        got = _stamps(page, server.started, 120)
+        times = (got["first"], got["plot"], got["ready"], got["live"])
+        if got["first"] is None or got["live"] is None:
+            return Sample(*times, None, "not done in time")
+        if case.marker and tool != INSTANT:  # once live, the same page as nbapp's
             for mode, pause in TRIP_MODES:
                 timings = round_trips(page, case.marker, args.moves, pause)
                 results.trips[(case.name, mode, tool)].extend(timings)
         time.sleep(0.5)
-        return Sample(first, plot, ready, memory(server))
+        return Sample(*times, memory(server))
     except Exception as exc:  # a failed start is reported, not fatal to the run
-        return Sample(None, None, None, None, f"{type(exc).__name__}: {exc}")
+        return Sample(None, None, None, None, None, f"{type(exc).__name__}: {exc}")
     finally:
         context.close()
         if server is not None:
@@ -214,14 +252,17 @@ def run_once(
 
 def run(browser: Browser, cases: list[PanelCase], args: argparse.Namespace) -> Results:
     results = Results(load_before=os.getloadavg(), started_at=time.time())
+    for case in cases:  # the instant-open starts need a last run to open on
+        run_once(browser, case, INSTANT, args, Results())
     for rep in range(args.reps):
         for case in cases:
-            for tool in TOOLS if rep % 2 == 0 else TOOLS[::-1]:
+            for tool in TOOLS if rep % 2 == 0 else TOOLS[::-1]:  # alternate who goes first
                 sample = run_once(browser, case, tool, args, results)
                 results.samples[(case.name, tool)].append(sample)
                 print(
                     f"bench.panel: rep {rep + 1} {case.name} {tool}: first {sample.first_s}"
-                    f" plot {sample.plot_s} ready {sample.ready_s} {sample.error}",
+                    f" plot {sample.plot_s} ready {sample.ready_s} live {sample.live_s}"
+                    f" {sample.error}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -243,9 +284,13 @@ def _ratio(ours: Summary | None, theirs: Summary | None) -> str:
     return f"{ours.median / theirs.median:.2f}"
 
 
-def _row(label: str, ours: Summary | None, theirs: Summary | None, digits: int, p95: bool) -> str:
+def _row(
+    label: str, figures: tuple[Summary | None, ...], digits: int, p95: bool, instant: bool = True
+) -> str:
+    ours, theirs, opened = figures
+    shown = _cell(opened, digits, p95) if instant else "as nbapp"
     return (
-        f"| {label} | {_cell(ours, digits, p95)} | {_cell(theirs, digits, p95)}"
+        f"| {label} | {_cell(ours, digits, p95)} | {_cell(theirs, digits, p95)} | {shown}"
         f" | {_ratio(ours, theirs)} |"
     )
 
@@ -280,8 +325,12 @@ def section(results: Results, cases: list[PanelCase], args: argparse.Namespace) 
         " start, offline, tools alternating which goes first. Times are from process spawn to"
         " stamps taken in the page: *first output* the first Bokeh root with a size on screen;"
         " *plot drawn* the first canvas with a size; *app ready* the slider's bound output in"
-        " the page's Bokeh model. `panel serve` runs a notebook when its page asks for a session;"
-        " nbapp starts its kernel and runs the cells at launch, while the page loads."
+        " the page's Bokeh model; *live* that and, for nbapp, every cell run. `panel serve`"
+        " runs a notebook when its page asks for a session; nbapp starts its kernel and runs"
+        " the cells at launch, while the page loads (`--no-snapshot`, so it starts from"
+        " nothing as `panel serve` does). *nbapp, instant open*: the same notebook's second"
+        " start, which paints the last run's page at once (drawn, not yet live) and goes live"
+        " when its own run is done."
         " Round trip: ArrowRight on the Panel slider, from the keydown event to the bound"
         " Markdown's Bokeh model holding the new text, plus one animation frame; *isolated*"
         " waits 250 ms between moves, *back to back* none (3 warm-up moves not counted)."
@@ -295,24 +344,26 @@ def section(results: Results, cases: list[PanelCase], args: argparse.Namespace) 
             "",
             f"`{where}`: {case.note}.",
             "",
-            "| figure | nbapp | `panel serve` | nbapp / `panel serve` |",
-            "| --- | --- | --- | --- |",
+            "| figure | nbapp | `panel serve` | nbapp, instant open | nbapp / `panel serve` |",
+            "| --- | --- | --- | --- | --- |",
         ]
         for label, attr, digits in (
             ("start to first output (s)", "first_s", 2),
             ("start to plot drawn (s)", "plot_s", 2),
             *((("start to app ready (s)", "ready_s", 2),) if case.marker else ()),
+            ("start to live (s)", "live_s", 2),
             ("memory, server (MB)", "server_mb", 0),
             ("memory, kernel (MB)", "kernel_mb", 0),
             ("memory, total (MB)", "total_mb", 0),
         ):
-            ours = _pick(results, case.name, "nbapp", attr)
-            theirs = _pick(results, case.name, "panel serve", attr)
-            lines.append(_row(label, ours, theirs, digits, p95=False))
+            figures = tuple(_pick(results, case.name, tool, attr) for tool in TOOLS)
+            lines.append(_row(label, figures, digits, p95=False))
         for mode, _pause in TRIP_MODES if case.marker else ():
-            ours = summarize(results.trips.get((case.name, mode, "nbapp"), []))
-            theirs = summarize(results.trips.get((case.name, mode, "panel serve"), []))
-            lines.append(_row(f"slider round trip, {mode} (ms)", ours, theirs, 1, p95=True))
+            figures = tuple(
+                summarize(results.trips.get((case.name, mode, tool), [])) for tool in TOOLS
+            )
+            label = f"slider round trip, {mode} (ms)"
+            lines.append(_row(label, figures, 1, p95=True, instant=False))
         failed = [
             f"{tool} ({s.error})"
             for tool in TOOLS
@@ -364,7 +415,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--panel", type=Path, default=Path(sys.executable).with_name("panel"))
     args = parser.parse_args(argv)
     cases = [c for c in CASES if c.path.exists() and (args.only is None or c.name in args.only)]
-    with sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory(prefix="nbapp-bench-panel-") as cache,
+        sync_playwright() as pw,
+    ):
+        args.cache = Path(cache)
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             results = run(browser, cases, args)
@@ -376,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{case.name}/{tool}"
         for case in cases
         for tool in TOOLS
-        if not any(s.error == "" for s in results.samples.get((case.name, tool), []))
+        if not any(not s.error for s in results.samples.get((case.name, tool), []))
     ]
     for gap in missing:
         print(f"bench.panel: MISSING {gap}: no completed start", file=sys.stderr)

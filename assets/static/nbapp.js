@@ -212,6 +212,10 @@
       showStatus(event);
     } else if (event.type === "app") {
       showApp(event);
+    } else if (event.type === "front_ends") {
+      // BokehJS and Panel, which the notebook's first Bokeh or Panel output will ask for:
+      // loaded now, while the kernel imports its libraries, each once (registry.js).
+      window.nbapp.registry.loadScripts(event.scripts).catch((err) => console.warn("nbapp:", err));
     } else if (event.type === "notice") {
       // Something refused that changes no state (a too-large upload): say it in the bar.
       body.classList.remove("nbapp-quiet");

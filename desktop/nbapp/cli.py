@@ -271,6 +271,7 @@ def _run(args: argparse.Namespace) -> int:
     from nbapp.early_kernel import launch_early
     from nbapp.loopback import bind_loopback
     from nbapp.notebook import load_notebook
+    from nbapp.preload import modules_to_preload
 
     # Every check that can fail on bad input comes before the kernel starts.
     notebook = load_notebook(Path(args.notebook))
@@ -291,7 +292,11 @@ def _run(args: argparse.Namespace) -> int:
         # nbapp's own Python kernel boots while the server's modules load (see early_kernel).
         python = notebook.needs_kernel and settings.kernel is None and not settings.kernel_missing
         early = (
-            launch_early(settings.kernel_cwd, settings.query_string, kernel_env(settings))
+            launch_early(
+                settings.kernel_cwd,
+                settings.query_string,
+                kernel_env(settings, modules_to_preload(notebook.node.cells)),
+            )
             if python
             else None
         )

@@ -27,7 +27,9 @@ from nbapp.errors import KernelError
 from nbapp.execute import CellResult, CellRunner, Outcome
 from nbapp.kernel import PrivateKernel
 from nbapp.layout import REGIONS, Placement, parts, place_all, servable_mark
+from nbapp.library_assets import front_ends_for
 from nbapp.notebook import Notebook
+from nbapp.preload import imported_packages, modules_to_preload
 from nbapp.render import CellRenderer
 from nbapp.settings import RunSettings, kernel_env
 from nbapp.snapshot import Fragment, Snapshot, fragment_digest
@@ -113,13 +115,15 @@ class Dashboard:
             show_tracebacks=settings.show_tracebacks, template=settings.template
         )
         self._placements = place_all(notebook.node, only_tagged=settings.only_tagged)
+        # BokehJS and Panel, for the page to load while the kernel imports them.
+        self._front_ends = front_ends_for(imported_packages(notebook.node.cells))
         self.kernel: PrivateKernel | None = (
             PrivateKernel(
                 cwd=settings.kernel_cwd,
                 query_string=settings.query_string,
                 early=early_kernel,
                 foreign=settings.kernel,
-                settings_env=kernel_env(settings),
+                settings_env=kernel_env(settings, modules_to_preload(notebook.node.cells)),
             )
             if notebook.needs_kernel and not settings.kernel_missing
             else None
@@ -151,6 +155,8 @@ class Dashboard:
         """A queue primed with the page as it stands; ``None`` in it means the app is closing."""
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         queue.put_nowait({"type": "reset"})
+        if self._front_ends:
+            queue.put_nowait({"type": "front_ends", "scripts": self._front_ends})
         if self.app:
             queue.put_nowait(self._app_event())
         for section in self.sections():

@@ -79,9 +79,11 @@ def main(argv: list[str] | None = None) -> None:
 
         def init_code(self) -> None:
             super().init_code()  # type: ignore[no-untyped-call]
+            from nbapp.preload import preload
             from nbapp.served import install
 
             install(self.shell)
+            preload()  # the first cell's libraries, while nbapp's server starts
 
         def start(self) -> None:
             super().start()  # type: ignore[no-untyped-call]

@@ -87,6 +87,27 @@ def pmui_dist_dir() -> Path | None:
     return folder if folder and folder.is_dir() else None
 
 
+_BOKEH_USERS = frozenset({"bokeh", "panel", "holoviews", "hvplot"})
+_PANEL_USERS = frozenset({"panel", "holoviews", "hvplot"})
+
+
+def front_ends_for(packages: set[str]) -> list[str]:
+    """The scripts the first Bokeh or Panel output of a notebook importing ``packages`` will
+    ask for, by the URLs its load bundle names them (so the page loads each once): BokehJS
+    with its widgets, tables and WebGL parts, then Panel's."""
+    scripts: list[str] = []
+    bokeh = bokeh_js_dir()
+    if packages & _BOKEH_USERS and bokeh is not None:
+        for part in ("bokeh", "bokeh-gl", "bokeh-widgets", "bokeh-tables"):
+            if (bokeh / f"{part}.min.js").is_file():
+                scripts.append(f"{BOKEH_URL}/js/{part}.min.js")
+    panel, version = panel_dist_dir(), version_of("panel")
+    wanted = packages & _PANEL_USERS and scripts and panel is not None and version
+    if wanted and panel is not None and (panel / "panel.min.js").is_file():
+        scripts.append(f"{PANEL_URL}/{version}/dist/panel.min.js")
+    return scripts
+
+
 # What the page's renderer registry loads for an output of these MIME types (the loaders in
 # assets/js/src/renderers.js), as files under assets/static/: an exported page, which has no
 # server to load them from, carries them inline when it shows such an output.

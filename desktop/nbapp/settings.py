@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -65,9 +66,11 @@ class RunSettings:
             raise ValueError(f"cell timeout must be positive, not {self.cell_timeout}")
 
 
-def kernel_env(settings: RunSettings) -> dict[str, str]:
-    """What the run's settings tell nbapp's own Python kernel, through its environment."""
+def kernel_env(settings: RunSettings, preload: Sequence[str] = ()) -> dict[str, str]:
+    """What the run's settings tell nbapp's own Python kernel, through its environment;
+    ``preload``: packages it imports while it waits for the first cell (preload.py)."""
     from nbapp.library_assets import INLINE_RESOURCES_ENV
+    from nbapp.preload import PRELOAD_ENV
     from nbapp.served import SERVED_ENV, THEME_ENV
 
     env = {THEME_ENV: settings.theme}
@@ -75,6 +78,8 @@ def kernel_env(settings: RunSettings) -> dict[str, str]:
         env[SERVED_ENV] = "1"  # stand where `panel serve` stands
     if settings.static_page:
         env[INLINE_RESOURCES_ENV] = "1"
+    if preload:
+        env[PRELOAD_ENV] = ",".join(preload)
     return env
 
 

@@ -163,6 +163,12 @@ class LoadRenderer extends Widget {
 
   renderModel(model) {
     const { urls, source } = appUrls(rewriteCdn(String(model.data[this.mimeType] ?? "")));
+    if (!urls.length) {
+      // Nothing to load first (pyviz_comms' comm manager, a reloading autoload): it runs
+      // now, as in JupyterLab, before the documents of the same cell that need it.
+      runScript(this.node, source);
+      return Promise.resolve();
+    }
     const run = async () => {
       await loadScripts(urls).catch((err) => console.warn("nbapp: BokehJS did not load", err));
       runScript(this.node, source);
