@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
             from nbapp.served import install
 
             install(self.shell)
-            preload()  # the first cell's libraries, while nbapp's server starts
+            preload(self.shell)  # the first cell's libraries, while nbapp's server starts
 
         def start(self) -> None:
             super().start()  # type: ignore[no-untyped-call]
