@@ -77,12 +77,18 @@ def test_panel_slider_reaches_the_kernel_and_the_bound_output_follows(
     serve, notebook, page: Page, page_log: PageLog
 ) -> None:
     app = serve(notebook([PANEL_BIND]))
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
     open_dashboard(page, app.url)
     page.get_by_text("kernel computed 30 after 1 calls").wait_for(timeout=WIDGET_TIMEOUT_MS)
     page.locator(".noUi-handle").first.focus()  # Panel renders in (open) shadow roots
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     page.get_by_text("kernel computed 50").wait_for(timeout=WIDGET_TIMEOUT_MS)
+    # the page sent the slider's changes, not the kernel's own Markdown text back to it
+    patches = [frame for frame in sent if "PATCH-DOC" in frame]
+    assert any('"attr":"value"' in frame for frame in patches), patches
+    assert not [frame for frame in patches if '"attr":"text"' in frame], patches
     # BokehJS came once from the installed bokeh package, not inlined into the cells
     assert sum(url.endswith(BOKEH_JS) for url in page_log.requests) == 1, page_log.requests
     assert any(

@@ -61,13 +61,55 @@ function pyViz() {
   return window.PyViz;
 }
 
+// What the kernel last said each model property is, from the Bokeh patches it sends ("id
+// attr" -> JSON of the value). Panel's CommManager applies a patch from the kernel to the
+// page's document and then sends the same change back, and the kernel's comm takes no other
+// message until it has answered that echo: a slider moved again right away waited for it.
+// A change to a value the kernel already has tells it nothing; it is not sent (the comm is
+// answered as the kernel would, "Ready"). Only whole-value property changes are compared.
+const known = new Map();
+
+function propertyKey(event) {
+  return `${event.model?.id}\u0000${event.attr}`;
+}
+
+function rememberKernelPatch(data) {
+  if (typeof data !== "string" || !data.includes('"ModelChanged"')) return;
+  let content;
+  try {
+    content = JSON.parse(data);
+  } catch {
+    return;
+  }
+  for (const event of content?.events || []) {
+    if (event.kind === "ModelChanged") known.set(propertyKey(event), JSON.stringify(event.new));
+  }
+}
+
+/** The page's patch without the changes the kernel already has; null when none is left. */
+function newsOnly(message) {
+  const events = message?.content?.events;
+  if (message?.header?.msgtype !== "PATCH-DOC" || !Array.isArray(events)) return message;
+  const fresh = events.filter((event) => {
+    if (event.kind !== "ModelChanged") return true;
+    const value = JSON.stringify(event.new);
+    if (known.get(propertyKey(event)) === value) return false;
+    known.set(propertyKey(event), value); // the kernel's, once sent
+    return true;
+  });
+  if (fresh.length === events.length) return message;
+  return fresh.length ? { ...message, content: { ...message.content, events: fresh } } : null;
+}
+
 // A comm to the kernel in the shape pyviz_comms' JupyterCommManager expects of JupyterLab's.
 function commProxy(kernel, targetName, commId) {
   const comm = kernel.createComm(targetName, commId);
+  let onMsg = null;
   const proxy = {
     active: true,
     connected: false,
     set onMsg(callback) {
+      onMsg = callback;
       comm.onMsg = callback;
     },
     open(data, metadata, buffers) {
@@ -75,10 +117,33 @@ function commProxy(kernel, targetName, commId) {
       proxy.connected = true;
     },
     send(data, metadata, buffers, disposeOnDone) {
-      if (!comm.isDisposed) comm.send(data, metadata, buffers, disposeOnDone);
+      if (comm.isDisposed) return;
+      const message = newsOnly(data);
+      if (message === null) {
+        // Nothing the kernel does not know: answered here, as the kernel would answer it.
+        setTimeout(() => onMsg?.({ content: { data: {} }, metadata: { msg_type: "Ready" } }), 0);
+        return;
+      }
+      comm.send(message, metadata, buffers, disposeOnDone);
     },
   };
   return proxy;
+}
+
+// The kernel's side of a document's comms: what it sends is noted before Panel applies it.
+function watchKernelComm(comm) {
+  return new Proxy(comm, {
+    set(target, name, value) {
+      if (name === "onMsg" && typeof value === "function") {
+        target.onMsg = (msg) => {
+          rememberKernelPatch(msg?.content?.data);
+          return value(msg);
+        };
+        return true;
+      }
+      return Reflect.set(target, name, value);
+    },
+  });
 }
 
 // On an exported page: documents render, their changes go nowhere.
@@ -95,7 +160,8 @@ function kernelProxy(kernel) {
     return { registerCommTarget() {}, connectToComm: () => ({ ...NO_COMM }) };
   }
   return {
-    registerCommTarget: (targetName, callback) => kernel.registerCommTarget(targetName, callback),
+    registerCommTarget: (targetName, callback) =>
+      kernel.registerCommTarget(targetName, (comm, msg) => callback(watchKernelComm(comm), msg)),
     connectToComm: (targetName, commId) => commProxy(kernel, targetName, commId),
   };
 }
