@@ -15,7 +15,10 @@ In tagged mode (``--only-tagged``, ``metadata.nbapp.mode: "tagged"``), nbapp sta
   panel-material-ui's ``Page``, is taken apart: its header and main objects go to the main
   area, its sidebar objects to the sidebar, its title becomes the page's.
 
-In every mode, a dark app (``--theme dark``) gets Panel's dark theme, and the result of a
+In every mode, Panel's documents send a change to the kernel 10 ms after it rather than 50 ms
+(their comm still waits for Python's acknowledgment before sending more, so a drag is still
+sent in batches: the page is local, a debounce only adds its delay to every round trip),
+a dark app (``--theme dark``) gets Panel's dark theme, and the result of a
 cell whose outputs the page does not show (nbapp says so in the execute request's metadata,
 RESULT_HINT) is not rendered: a Panel layout or a plot that nobody sees costs nothing, as under
 ``panel serve``, where a cell's last expression shows nothing. The cell still runs, and ``_``
@@ -175,6 +178,24 @@ def _parts(call: Servable) -> list[tuple[dict[str, Any], Any]]:
     return parts or [({**page, "area": "main"}, obj)]
 
 
+# Panel's notebook comms wait this long (ms) after a change before sending it (its
+# CommManager's debounce, 50 by default): long enough to gather the events of one gesture
+# (a widget often changes several properties at once) into one patch.
+COMM_DEBOUNCE_MS = 10
+
+
+def _prompt_comms(panel: ModuleType) -> None:
+    from panel.models.comm_manager import CommManager
+
+    init = CommManager.__init__
+
+    def prompt_init(self: Any, **properties: Any) -> None:
+        properties.setdefault("debounce", COMM_DEBOUNCE_MS)
+        init(self, **properties)  # type: ignore[no-untyped-call]
+
+    CommManager.__init__ = prompt_init  # type: ignore[method-assign]
+
+
 def _set_dark_theme(panel: ModuleType) -> None:
     # What pn.extension(theme="dark") sets; a notebook that asks for a theme still wins.
     panel.config.theme = "dark"
@@ -193,7 +214,7 @@ def _after_panel(callbacks: list[Callable[[ModuleType], None]]) -> None:
 
 def install(shell: Any) -> None:
     """Set the kernel up as nbapp's environment variables ask (SERVED_ENV, THEME_ENV)."""
-    callbacks: list[Callable[[ModuleType], None]] = []
+    callbacks: list[Callable[[ModuleType], None]] = [_prompt_comms]
     if os.environ.get(THEME_ENV) == "dark":
         callbacks.append(_set_dark_theme)
     app: ServedApp | None = None
@@ -206,5 +227,4 @@ def install(shell: Any) -> None:
         callbacks.append(app.patch)
         shell.events.register("post_run_cell", app.show_pending)
     shell.display_trap.hook = _ResultHook(shell.display_trap.hook, shell, app)
-    if callbacks:
-        _after_panel(callbacks)
+    _after_panel(callbacks)
