@@ -21,6 +21,7 @@ import psutil
 import pytest
 from playwright.sync_api import Page
 
+from conftest import PageLog
 from support import NBAPP, SERVING, Md, descendants, gone, wait_for, wait_state, write_notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -378,3 +379,46 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert len(lines) == 1 and lines[0].startswith("nbapp: error: "), result.stderr
     assert re.search(message, lines[0]), lines[0]
     assert not (tmp_path / "dist").exists()
+
+
+# --- libraries' browser code in a packaged app -----------------------------------------------
+@pytest.fixture(scope="module")
+def built_charts(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """An app showing a folium map, an itables table and an altair chart: what their outputs
+    link to (vendored copies, itables' own bundle) must travel with the app."""
+    if importlib.util.find_spec("PyInstaller") is None:
+        pytest.skip("needs PyInstaller")
+    work = tmp_path_factory.mktemp("charts")
+    notebook = write_notebook(
+        work / "project" / "charts.ipynb",
+        [
+            "import folium\nm = folium.Map(location=[45.5, -122.6], zoom_start=11)\n"
+            "folium.Marker([45.5, -122.6], popup='packaged').add_to(m)\nm",
+            "import pandas as pd, itables\n"
+            "itables.show(pd.DataFrame({'n': range(25)}), connected=True)",
+            "import altair as alt\nalt.renderers.set_embed_options(renderer='svg')\n"
+            "alt.Chart(pd.DataFrame({'x': [1, 2, 3], 'y': [3, 1, 2]})).mark_point().encode(x='x', y='y')",
+        ],
+    )
+    result = package(str(notebook), "-o", str(work / "dist"), "--no-window-support", cwd=work)
+    assert result.returncode == 0, result.stderr
+    return Built(work / "dist" / "charts" / "charts", result.stderr, work)
+
+
+@needs_pyinstaller
+@pytest.mark.slow
+@pytest.mark.browser
+def test_packaged_app_draws_folium_itables_and_altair_offline(
+    built_charts: Built, start_clean: Callable[..., Started], page: Page, page_log: PageLog
+) -> None:
+    app = start_clean(built_charts.executable, "--no-window", "--port", "0")
+    page.goto(app.url)
+    wait_state(page, "done", timeout=90)
+    page.frame_locator("iframe").locator(".leaflet-marker-icon").wait_for(timeout=30_000)
+    page.wait_for_function(
+        "document.querySelectorAll('table.dataTable tbody tr').length === 10", timeout=30_000
+    )
+    page.locator(".vega-embed svg .mark-symbol path").first.wait_for(timeout=30_000)
+    assert page.locator(".vega-embed svg .mark-symbol path").count() == 3
+    assert any(u.endswith("/nbapp/vendor/itables/dt_bundle.js") for u in page_log.requests)
+    assert not page_log.console_errors, page_log.console_errors
