@@ -7,11 +7,13 @@ The build-free tests (bad input, a failing cell) run in seconds.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -341,6 +343,32 @@ def test_built_app_runs_in_a_debian_root_without_python(
         if proc.poll() is None:
             proc.kill()
         proc.communicate(timeout=10)
+
+
+def test_discovery_keeps_modules_a_library_takes_out_of_sys_modules_again(tmp_path: Path) -> None:
+    """hvplot removes hvplot.pandas from sys.modules before every cell (so that importing it
+    again runs it again); the build must still freeze it, or the app fails at that import."""
+    notebook = write_notebook(
+        tmp_path / "plots.ipynb",
+        ["import sys\nimport hvplot.pandas", "assert 'hvplot.pandas' not in sys.modules"],
+    )
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from nbapp.notebook import load_notebook\n"
+        "from nbapp.package.discover import discover\n"
+        "print(json.dumps(discover(load_notebook(Path(sys.argv[1]))).modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(notebook)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "hvplot.pandas" in modules and "hvplot" in modules
 
 
 # --- stopping before the freeze ---------------------------------------------------------------
