@@ -350,7 +350,7 @@ def section(results: Results, cases: list[PanelCase], args: argparse.Namespace) 
         "",
     ]
     for case in cases:
-        where = os.path.relpath(case.path, REPO.parent) if case.path.is_absolute() else case.path
+        where = os.path.relpath(case.path, REPO) if case.path.is_absolute() else case.path
         lines += [
             f"### {case.name}",
             "",
