@@ -42,7 +42,7 @@ def _invalid_v4() -> str:
 
 BAD_NOTEBOOKS = {
     "missing": (None, "no such file"),
-    "directory": ("<dir>", "is a directory"),
+    "directory": ("<dir>", "an empty folder: no notebooks"),  # a folder app
     "not-json": ("{ this is not json", "not valid JSON (line 1"),
     "nbformat-3": (
         json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}),

@@ -560,3 +560,30 @@ def test_menu_actions_work_from_their_shortcuts_and_the_menu_bar(
     _keys(app, window, "ctrl+q")
     assert app.proc.wait(30) == 0
     wait_for(lambda: all(not k.is_running() for k in kernels), 10, "the kernel to exit")
+
+
+# --- a folder as an app --------------------------------------------------------------------------
+def test_a_folder_app_moves_between_its_list_and_a_notebook_in_one_window(
+    tmp_path: Path, open_app: Callable[..., Windowed], app_env: dict[str, str]
+) -> None:
+    boards = tmp_path / "boards"
+    write_notebook(boards / "magenta.ipynb", [Md("# Magenta board"), MAGENTA_BLOCK])
+    write_notebook(boards / "plain.ipynb", [Md("# Plain board"), "print('plain')"])
+    app = open_app(boards, "--debug")  # its log on stderr says when the list has loaded
+    window = app.find_window("boards")
+    full = 0.9 * 600 * 300
+    wait_for(lambda: "200 GET /nbapp/static/home.css" in app.running.stderr, 60, "the list")
+
+    def magenta() -> int:
+        return count_colour(app.screenshot(tmp_path / "shot.png"), MAGENTA)
+
+    assert magenta() == 0 and app.running.kernels() == []  # the list; nothing runs yet
+    _keys(app, window, "Tab")  # the first card's link (the list is in file-name order)
+    app.xdotool("key", "Return")
+    wait_for(lambda: magenta() > full, 60, "the magenta notebook's output")
+    assert len(app.running.kernels()) == 1
+    _keys(app, window, "alt+Left")  # View > Back: the list again, with its preview
+    wait_for(lambda: 0 < magenta() < full / 4, 30, "the list with the notebook's preview")
+    _keys(app, window, "alt+Right")  # View > Forward: the notebook, still running
+    wait_for(lambda: magenta() > full, 30, "the notebook again")
+    _close(app, window)

@@ -189,7 +189,8 @@
 
   let seenReset = false;
   let replaying = false;
-  const events = new EventSource("/nbapp/api/events");
+  // Relative: a notebook of a folder app has its routes under its own path (/nb/NAME/).
+  const events = new EventSource("nbapp/api/events");
   events.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "reset") {
@@ -229,9 +230,13 @@
     }
   };
 
+  // A page the browser kept in its back-forward cache has lost its event stream and its
+  // kernel connection (a folder app may have stopped that kernel since): load it afresh.
+  window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
+
   restart.addEventListener("click", () => {
     restart.disabled = true;
-    fetch("/nbapp/api/restart", { method: "POST", credentials: "same-origin" })
+    fetch("nbapp/api/restart", { method: "POST", credentials: "same-origin" })
       .finally(() => { restart.disabled = false; });
   });
 })();

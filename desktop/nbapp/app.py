@@ -9,7 +9,7 @@ import signal
 import socket
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tornado.httpserver import HTTPServer
 
@@ -26,6 +26,42 @@ from nbapp.widget_memory import WidgetMemory
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class Hosted(Protocol):
+    """An app as the window (and its menu) sees it: one notebook (``App``) or a folder of them
+    (``nbapp.folder.FolderApp``)."""
+
+    guard: Guard
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def source_name(self) -> str:
+        """The notebook's (or the folder's) file name."""
+
+    @property
+    def icon(self) -> Path | None: ...
+    @property
+    def identity(self) -> str:
+        """Who the app is across launches (``RunSettings.identity``)."""
+
+    @property
+    def declared_size(self) -> tuple[int | None, int | None]: ...
+    @property
+    def current(self) -> Dashboard | None:
+        """The dashboard the window shows now, if any."""
+
+    @property
+    def remembers_widgets(self) -> bool:
+        """Whether ``current`` keeps its widgets' values."""
+
+    def stop(self) -> None: ...
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]: ...
+    async def serve(self, on_ready: Callable[[Any], None]) -> None: ...
+    async def export_html(self, out: Path) -> int: ...
 
 
 class App:
@@ -47,10 +83,39 @@ class App:
         self.guard = Guard(port=self._sockets[0].getsockname()[1])
         self._stop = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._dashboard: Dashboard | None = None
 
     @property
     def url(self) -> str:
         return self.guard.url
+
+    @property
+    def title(self) -> str:
+        return self.notebook.title
+
+    @property
+    def source_name(self) -> str:
+        return self.notebook.path.name
+
+    @property
+    def icon(self) -> Path | None:
+        return self.notebook.icon_file()
+
+    @property
+    def identity(self) -> str:
+        return self.settings.identity
+
+    @property
+    def declared_size(self) -> tuple[int | None, int | None]:
+        return self.notebook.app.width, self.notebook.app.height
+
+    @property
+    def current(self) -> Dashboard | None:
+        return self._dashboard
+
+    @property
+    def remembers_widgets(self) -> bool:
+        return self.settings.remember_widgets
 
     def stop(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
@@ -64,35 +129,15 @@ class App:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     async def export_html(self, out: Path) -> int:
-        """The dashboard as it is now (widgets as the user left them) as one self-contained
-        file, like ``nbapp export`` without running the notebook again; its size in bytes."""
-        from nbapp.comms import widget_state_now
-        from nbapp.export import Snapshot, render_page, write_page
-
-        dashboard = self.dashboard
-        state = None
-        if dashboard.kernel is not None and dashboard.kernel.started:
-            state = await widget_state_now(dashboard.kernel)
-        snapshot = Snapshot(dashboard.fragments(), state or dashboard.widget_state)
-        page = render_page(self.notebook, snapshot, self.settings.theme, self.settings.template)
-        return write_page(page, out)
+        """The dashboard as it is now as one self-contained file (see ``export_now``)."""
+        assert self._dashboard is not None
+        return await export_now(self._dashboard, self.settings, out)
 
     async def serve(self, on_ready: Callable[[App], None]) -> None:
         """Serve until ``stop()``; then server, pages, kernel go down in that order."""
         self._loop = asyncio.get_running_loop()
-        first, keep = self._snapshots()
-        memory = (
-            WidgetMemory.for_app(self.settings.identity) if self.settings.remember_widgets else None
-        )
-        dashboard = Dashboard(
-            self.notebook,
-            self.settings,
-            early_kernel=self._early_kernel,
-            snapshot=first,
-            keep_snapshot=keep,
-            memory=memory,
-        )
-        self.dashboard = dashboard
+        dashboard = new_dashboard(self.notebook, self.settings, early_kernel=self._early_kernel)
+        self._dashboard = dashboard
         server = HTTPServer(
             make_app(
                 dashboard,
@@ -112,29 +157,68 @@ class App:
             await dashboard.close()
             await asyncio.wait_for(server.close_all_connections(), 5)
 
-    def _snapshots(self) -> tuple[Snapshot | None, Callable[[Snapshot], object] | None]:
-        """The snapshot to open on (the last run's, else the one built into a packaged app)
-        and where a finished run goes; neither with ``--no-snapshot``."""
-        settings = self.settings
-        if not settings.snapshots:
-            return None, None
-        key = snapshot.content_key(
-            self.notebook.node,
-            only_tagged=settings.only_tagged,
-            show_tracebacks=settings.show_tracebacks,
-            query=settings.query_string,
-            template=settings.template,
-        )
-        first = snapshot.load(key)
-        if first is None and settings.bundled_snapshot is not None:
-            bundled = snapshot.read(settings.bundled_snapshot)
-            if bundled is not None and bundled.key == key:
-                first = bundled
-        log.debug("opening on a snapshot: %s", first is not None)
-        return first, lambda finished: snapshot.save(key, finished)
+
+def new_dashboard(
+    notebook: Notebook, settings: RunSettings, *, early_kernel: EarlyKernel | None = None
+) -> Dashboard:
+    """The dashboard of ``notebook``, with what it keeps between launches: the last run's
+    snapshot to open on, the widget values the user left."""
+    first, keep = _snapshots(notebook, settings)
+    memory = WidgetMemory.for_app(settings.identity) if settings.remember_widgets else None
+    return Dashboard(
+        notebook,
+        settings,
+        early_kernel=early_kernel,
+        snapshot=first,
+        keep_snapshot=keep,
+        memory=memory,
+    )
 
 
-def run_headless(app: App, on_ready: Callable[[App], None]) -> None:
+def _snapshots(
+    notebook: Notebook, settings: RunSettings
+) -> tuple[Snapshot | None, Callable[[Snapshot], object] | None]:
+    """The snapshot to open on (the last run's, else the one built into a packaged app)
+    and where a finished run goes; neither with ``--no-snapshot``."""
+    if not settings.snapshots:
+        return None, None
+    key = snapshot_key(notebook, settings)
+    first = snapshot.load(key)
+    if first is None and settings.bundled_snapshot is not None:
+        bundled = snapshot.read(settings.bundled_snapshot)
+        if bundled is not None and bundled.key == key:
+            first = bundled
+    log.debug("opening on a snapshot: %s", first is not None)
+    return first, lambda finished: snapshot.save(key, finished)
+
+
+def snapshot_key(notebook: Notebook, settings: RunSettings) -> str:
+    """Where the last run of ``notebook`` with ``settings`` is kept (``nbapp.snapshot``)."""
+    return snapshot.content_key(
+        notebook.node,
+        only_tagged=settings.only_tagged,
+        show_tracebacks=settings.show_tracebacks,
+        query=settings.query_string,
+        template=settings.template,
+    )
+
+
+async def export_now(dashboard: Dashboard, settings: RunSettings, out: Path) -> int:
+    """The dashboard as it is now (widgets as the user left them, asked of the kernel) as one
+    self-contained file, like ``nbapp export`` without running the notebook again; its size."""
+    from nbapp.comms import widget_state_now
+    from nbapp.export import Snapshot as Finished
+    from nbapp.export import render_page, write_page
+
+    state = None
+    if dashboard.kernel is not None and dashboard.kernel.started:
+        state = await widget_state_now(dashboard.kernel)
+    finished = Finished(dashboard.fragments(), state or dashboard.widget_state)
+    page = render_page(dashboard.notebook, finished, settings.theme, settings.template)
+    return write_page(page, out)
+
+
+def run_headless(app: Hosted, on_ready: Callable[[Hosted], None]) -> None:
     """Serve on this thread until SIGINT or SIGTERM."""
 
     async def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,9 @@ from nbapp.settings import DEFAULT_CELL_TIMEOUT, THEMES, RunSettings, kernel_env
 if TYPE_CHECKING:
     import socket
 
+    from nbapp.app import Hosted
     from nbapp.early_kernel import EarlyKernel
+    from nbapp.folder import Entry
     from nbapp.gui.instance import Instance
     from nbapp.notebook import Notebook
 
@@ -53,11 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run = commands.add_parser(
         "run",
-        help="show a notebook as a live dashboard",
-        description="Run NOTEBOOK on a private kernel and show its outputs as a dashboard. "
+        help="show a notebook (or a folder of them) as a live dashboard",
+        description="Run NOTEBOOK on a private kernel and show its outputs as a dashboard; "
+        "for a FOLDER, a list of its notebooks, each run when opened. "
         "Prints 'nbapp: serving NOTEBOOK at URL' once the page can be opened.",
     )
-    run.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
+    run.add_argument(
+        "notebook", metavar="NOTEBOOK", help="the .ipynb file to run, or a folder of them"
+    )
     add_run_options(run)
     from nbapp.package.cli import add_package_command
 
@@ -93,6 +99,14 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--port", type=_port, default=0, help="port on 127.0.0.1 (default: 0, any free port)"
+    )
+    run.add_argument(
+        "--keep-alive",
+        type=_timeout,
+        default=None,
+        metavar="SECONDS",
+        help="a folder of notebooks: how long a notebook left for the list keeps its kernel "
+        "(default: 30)",
     )
     run.add_argument(
         "--no-snapshot",
@@ -273,6 +287,8 @@ def _run(args: argparse.Namespace) -> int:
     from nbapp.notebook import load_notebook
     from nbapp.preload import modules_to_preload
 
+    if names_folder(args.notebook):
+        return _run_folder(args, Path(args.notebook))
     # Every check that can fail on bad input comes before the kernel starts.
     notebook = load_notebook(Path(args.notebook))
     settings = _settings(args, notebook)
@@ -310,6 +326,68 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if instance is not None:
             instance.release()
+
+
+def names_folder(given: str) -> bool:
+    """A folder app: an existing folder, or a path written as one (``boards/``)."""
+    return Path(given).is_dir() or given.endswith(("/", os.sep))
+
+
+def _run_folder(args: argparse.Namespace, folder: Path) -> int:
+    """``nbapp run FOLDER``: a list of the folder's notebooks; each runs once opened."""
+    from nbapp.folder import DEFAULT_KEEP_ALIVE, FolderApp, none_can_open, notebooks_in
+    from nbapp.loopback import bind_loopback
+
+    entries = [_folder_entry(args, path) for path in notebooks_in(folder)]
+    none_can_open(folder, entries)
+    for entry in entries:  # listed with the reason; the others still open
+        if entry.problem:
+            log.warning("%s: %s", folder / entry.name, entry.problem)
+    window = not getattr(args, "no_window", True)
+    settings = RunSettings(
+        notebook=folder.resolve(),
+        port=getattr(args, "port", 0),
+        window=window,
+        debug=args.debug,
+        theme=args.theme or "auto",
+        app_id=getattr(args, "app_id", ""),
+    )
+    gui = _window_backend(settings)
+    instance = None
+    if gui is not None:  # a window: one per app, a second launch raises the first
+        try:
+            instance = _single_instance(settings)
+        except _AlreadyRunning:
+            label = getattr(args, "label", None) or args.notebook
+            print(f"nbapp: {label} is already running; brought its window to the front")
+            return 0
+    try:
+        sockets = bind_loopback(settings.port)
+        if gui is not None:
+            _log_windowed(settings)
+        keep_alive = args.keep_alive if args.keep_alive is not None else DEFAULT_KEEP_ALIVE
+        app = FolderApp(folder.resolve(), entries, settings, sockets, keep_alive=keep_alive)
+        return _serve_app(args, app, gui, instance)
+    finally:
+        if instance is not None:
+            instance.release()
+
+
+def _folder_entry(args: argparse.Namespace, path: Path) -> Entry:
+    """One notebook of a folder app, with its own settings; one it cannot open is listed
+    with the reason (the others still open)."""
+    from nbapp.folder import Entry
+    from nbapp.notebook import load_notebook
+
+    own = argparse.Namespace(**vars(args))
+    if getattr(args, "app_id", ""):  # a packaged folder: each notebook keeps its own values
+        own.app_id = f"{args.app_id}/{path.name}"
+    try:
+        notebook = load_notebook(path)
+        return Entry(path.name, notebook, _settings(own, notebook))
+    except NbappError as exc:
+        _, _, problem = exc.message.partition(f"{path}: ")
+        return Entry(path.name, None, None, problem=problem or exc.message)
 
 
 class _AlreadyRunning(Exception):
@@ -351,11 +429,18 @@ def _serve(
     early: EarlyKernel | None,
     instance: Instance | None = None,
 ) -> int:
-    from nbapp.app import App, run_headless
+    from nbapp.app import App
 
     app = App(notebook, settings, sockets, early_kernel=early)
+    return _serve_app(args, app, gui, instance)
 
-    def announce(ready: App) -> None:
+
+def _serve_app(
+    args: argparse.Namespace, app: Hosted, gui: str | None, instance: Instance | None
+) -> int:
+    from nbapp.app import run_headless
+
+    def announce(ready: Hosted) -> None:
         label = getattr(args, "label", None) or args.notebook
         print(f"nbapp: serving {label} at {ready.url}", flush=True)
 
@@ -447,7 +532,8 @@ def run_packaged(
     args.bundled_snapshot = snapshot
     from nbapp.workdir import prepare
 
-    args.working_dir = prepare(notebook.parent, prog)
+    # A folder app's bundled folder holds its notebooks and their files.
+    args.working_dir = prepare(notebook if notebook.is_dir() else notebook.parent, prog)
     args.app_id = f"packaged:{prog}"
     _configure_logging(args.debug)
     try:

@@ -170,6 +170,11 @@ class Dashboard:
     def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
         self._listeners.discard(queue)
 
+    @property
+    def listeners(self) -> int:
+        """Pages following this dashboard now (each holds one event stream)."""
+        return len(self._listeners)
+
     def _publish(self, event: Event | None) -> None:
         for queue in self._listeners:
             queue.put_nowait(event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -15,6 +16,8 @@ from nbformat.validator import ValidationError
 
 from nbapp.errors import NotebookError
 from nbapp.settings import MODES, THEMES
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,17 @@ class Notebook:
     @property
     def needs_kernel(self) -> bool:
         return bool(self.code_cell_indices)
+
+    def icon_file(self) -> Path | None:
+        """``metadata.nbapp.icon``, a file relative to the notebook's folder (checked when the
+        notebook was read; it may have gone since)."""
+        if not self.app.icon:
+            return None
+        path = (self.folder / self.app.icon).resolve()
+        if not path.is_file():
+            log.warning("the icon %s named in the notebook's metadata does not exist", path)
+            return None
+        return path
 
     @property
     def title(self) -> str:

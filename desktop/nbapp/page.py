@@ -85,13 +85,19 @@ class LiveAssets:
         template: Template,
         cells: list[dict[str, Any]] | None = None,
         snapshot_state: dict[str, Any] | None = None,
+        *,
+        url_prefix: str = "",
     ) -> None:
+        """``url_prefix``: where the page's own routes are (a notebook of a folder app is
+        under /nb/NAME): its template's files are served there; nbapp's are shared."""
         self._template = template
         self._cells = cells or []
         self._snapshot_state = snapshot_state or {}
+        self._url_prefix = url_prefix
 
     def static_url(self, ref: str) -> str:
-        return resolve(self._template, ref).url
+        url = resolve(self._template, ref).url
+        return self._url_prefix + url if url.startswith(TEMPLATE_URL) else url
 
     def stylesheet(self, ref: str, media: str = "") -> Markup:
         media_attr = Markup(' media="{}"').format(media) if media else ""
@@ -144,6 +150,7 @@ class PageContext:
     # The app's title and sidebar width, from a servable Panel template (Dashboard.app);
     # a live page also gets them from its events as they change.
     app: dict[str, Any] = field(default_factory=dict)
+    home_url: str = ""  # a folder app's list of notebooks, which the page links back to
 
 
 class PageRenderer:
@@ -178,6 +185,7 @@ class PageRenderer:
             "sidebar_cells": sidebar,
             "grid": context.grid,
             "app": context.app,
+            "home_url": context.home_url,
             "stylesheet": assets.stylesheet,
             "script": assets.script,
             "static_url": assets.static_url,

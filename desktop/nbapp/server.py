@@ -110,22 +110,31 @@ class Connections:
 
 @dataclass(frozen=True)
 class ServerContext:
-    """What every handler gets through its route."""
+    """What every handler gets through its route. A folder app's list of notebooks
+    (``nbapp.folder``) has no dashboard or page of its own; each of its notebooks has a context
+    of its own, whose routes are under ``prefix``."""
 
     guard: Guard
-    dashboard: Dashboard
-    page: PageRenderer
+    dashboard: Dashboard | None
+    page: PageRenderer | None
     show_tracebacks: bool = False
     theme: str = "auto"
     connections: Connections = field(default_factory=Connections)
     bursts: AfterBursts = field(default_factory=AfterBursts)
+    prefix: str = ""  # e.g. /nb/report.ipynb; empty for a single notebook's app
+    home_url: str = ""  # a folder app's list, which the page links back to
 
 
 class Guarded(web.RequestHandler):
     def initialize(self, ctx: ServerContext, **kwargs: Any) -> None:
         self.ctx = ctx
         self.guard = ctx.guard
-        self.dashboard = ctx.dashboard
+
+    @property
+    def dashboard(self) -> Dashboard:
+        if self.ctx.dashboard is None:
+            raise web.HTTPError(404, "no dashboard here")
+        return self.ctx.dashboard
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Security-Policy", _CSP)
@@ -161,7 +170,7 @@ class Guarded(web.RequestHandler):
 class PageHandler(Guarded):
     def get(self) -> None:
         if self.get_query_argument("token", None):
-            self.redirect("/")  # keep the token out of the page's URL and history
+            self.redirect(f"{self.ctx.prefix}/")  # keep the token out of the URL and history
             return
         kernel = self.dashboard.kernel
         notebook = self.dashboard.notebook
@@ -174,15 +183,18 @@ class PageHandler(Guarded):
             kernel_id=kernel.kernel_id if kernel else "",
             grid=active_view(notebook.node.metadata),
             app=self.dashboard.app,
+            home_url=self.ctx.home_url,
         )
         page = self.ctx.page
+        assert page is not None  # a context with a dashboard has its page
         # The page starts with its cells as they stand (the last run's snapshot where this run
         # has not shown a cell yet): the widget bundle shows them before the event stream opens.
         cells = [section.event() for section in self.dashboard.sections()]
         starting = self.dashboard.starting
         state = self.dashboard.snapshot_widget_state if starting else None
         self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.finish(page.render(context, LiveAssets(page.template, cells, state)))
+        assets = LiveAssets(page.template, cells, state, url_prefix=self.ctx.prefix)
+        self.finish(page.render(context, assets))
 
 
 class EventsHandler(Guarded):
@@ -438,14 +450,68 @@ def _library_routes(static: Callable[..., dict[str, Any]]) -> list[Any]:
     return routes
 
 
-def _template_routes(template: Template, static: Callable[..., dict[str, Any]]) -> list[Any]:
+def _template_routes(
+    template: Template, static: Callable[..., dict[str, Any]], prefix: str = ""
+) -> list[Any]:
     """Each template of the chain serves its own static/ folder, and nothing else of it."""
     routes: list[Any] = []
     for number, folder in enumerate(template.chain):
         if folder.static is not None:
-            url = rf"{TEMPLATE_URL}/{number}/(.*)"
+            url = rf"{prefix}{TEMPLATE_URL}/{number}/(.*)"
             routes.append((url, GuardedStatic, static(folder.static, TEMPLATE_SUFFIXES)))
     return routes
+
+
+def _static(ctx: ServerContext) -> Callable[..., dict[str, Any]]:
+    def static(root: Path, suffixes: frozenset[str] | None = None) -> dict[str, Any]:
+        return {"ctx": ctx, "path": str(root), "suffixes": suffixes}
+
+    return static
+
+
+def shared_routes(ctx: ServerContext) -> list[Any]:
+    """What every page of the app loads from the same place: nbapp's and nbconvert's files,
+    the widget front ends and libraries the environment installed."""
+    static = _static(ctx)
+
+    def extensions(kind: str) -> dict[str, Any]:
+        return {"ctx": ctx, "kind": kind, "suffixes": SERVED_SUFFIXES}
+
+    return [
+        (r"/nbapp/static/(.*)", GuardedStatic, static(static_dir())),
+        (
+            r"/nbapp/lab/(.*)",
+            GuardedStatic,
+            static(nbconvert_lab_static_dir(), frozenset({".css"})),
+        ),
+        (r"/nbapp/api/widget-modules", WidgetModulesHandler, {"ctx": ctx}),
+        (rf"{LAB_URL}/(.*)", ExtensionStatic, extensions("labextensions")),
+        (rf"{NB_URL}/(.*)", ExtensionStatic, extensions("nbextensions")),
+        *_library_routes(static),
+    ]
+
+
+class NotFound(Guarded):
+    """What no route serves: 404, but only to a request that passed the checks (403 first)."""
+
+    def prepare(self) -> None:
+        super().prepare()
+        raise web.HTTPError(404)
+
+
+def application(routes: list[Any], ctx: ServerContext | None = None) -> web.Application:
+    """``ctx``: unmatched paths get NotFound's checks under it (else tornado's plain 404)."""
+    unmatched: dict[str, Any] = (
+        {"default_handler_class": NotFound, "default_handler_args": {"ctx": ctx}} if ctx else {}
+    )
+    return web.Application(
+        routes,
+        log_function=_log_request,
+        websocket_ping_interval=30,
+        websocket_max_message_size=MAX_MESSAGE_BYTES,
+        xsrf_cookies=False,  # POSTs need our Origin and a SameSite=Strict cookie instead
+        **unmatched,
+    )
 
 
 def make_app(
@@ -455,40 +521,28 @@ def make_app(
     show_tracebacks: bool,
     theme: str = "auto",
     template: Template | None = None,
+    prefix: str = "",
+    home_url: str = "",
 ) -> web.Application:
+    """The app of one dashboard; ``prefix``: where its page and its own routes are (a
+    notebook of a folder app), ``home_url``: the folder app's list the page links back to."""
     template = template or builtin_template()
-    ctx = ServerContext(guard, dashboard, PageRenderer(template), show_tracebacks, theme)
+    page = PageRenderer(template)
+    ctx = ServerContext(
+        guard, dashboard, page, show_tracebacks, theme, prefix=prefix, home_url=home_url
+    )
     deps = {"ctx": ctx}
     kernel_id = r"([0-9a-f-]{36})"
-
-    def static(root: Path, suffixes: frozenset[str] | None = None) -> dict[str, Any]:
-        return {"ctx": ctx, "path": str(root), "suffixes": suffixes}
-
-    def extensions(kind: str) -> dict[str, Any]:
-        return {"ctx": ctx, "kind": kind, "suffixes": SERVED_SUFFIXES}
-
-    return web.Application(
+    static = _static(ctx)
+    return application(
         [
-            (r"/", PageHandler, deps),
-            (r"/nbapp/api/events", EventsHandler, deps),
-            (r"/nbapp/api/restart", RestartHandler, deps),
+            (rf"{prefix}/", PageHandler, deps),
+            (rf"{prefix}/nbapp/api/events", EventsHandler, deps),
+            (rf"{prefix}/nbapp/api/restart", RestartHandler, deps),
             (rf"/api/kernels/{kernel_id}", KernelModelHandler, deps),
             (rf"/api/kernels/{kernel_id}/channels", KernelChannelsHandler, deps),
-            (r"/nbapp/static/(.*)", GuardedStatic, static(static_dir())),
-            (
-                r"/nbapp/lab/(.*)",
-                GuardedStatic,
-                static(nbconvert_lab_static_dir(), frozenset({".css"})),
-            ),
-            (r"/nbapp/api/widget-modules", WidgetModulesHandler, deps),
-            (rf"{LAB_URL}/(.*)", ExtensionStatic, extensions("labextensions")),
-            (rf"{NB_URL}/(.*)", ExtensionStatic, extensions("nbextensions")),
-            *_library_routes(static),
-            *_template_routes(template, static),
-            (r"/(.+)", GuardedStatic, static(dashboard.notebook.folder, FILE_SUFFIXES)),
-        ],
-        log_function=_log_request,
-        websocket_ping_interval=30,
-        websocket_max_message_size=MAX_MESSAGE_BYTES,
-        xsrf_cookies=False,  # POSTs need our Origin and a SameSite=Strict cookie instead
+            *shared_routes(ctx),
+            *_template_routes(template, static, prefix),
+            (rf"{prefix}/(.+)", GuardedStatic, static(dashboard.notebook.folder, FILE_SUFFIXES)),
+        ]
     )

@@ -32,10 +32,9 @@ from nbapp.errors import UsageError
 from nbapp.gui.geometry import MIN_SIZE
 
 if TYPE_CHECKING:
-    from nbapp.app import App
+    from nbapp.app import Hosted
     from nbapp.gui.features import WindowFeatures
     from nbapp.gui.instance import Instance
-    from nbapp.notebook import Notebook
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +125,9 @@ def choose_backend() -> str:
 
 # --- the app on a background loop ------------------------------------------------------------
 class _ServerThread(threading.Thread):
-    """Runs ``App.serve`` on its own asyncio loop; ``stop()`` works at any moment of its life."""
+    """Runs ``app.serve`` on its own asyncio loop; ``stop()`` works at any moment of its life."""
 
-    def __init__(self, app: App, on_ready: Callable[[App], None]) -> None:
+    def __init__(self, app: Hosted, on_ready: Callable[[Hosted], None]) -> None:
         super().__init__(name="nbapp-server")
         self.app = app
         self.error: Exception | None = None
@@ -171,19 +170,6 @@ class _ServerThread(threading.Thread):
 
 
 # --- what the window looks like ---------------------------------------------------------------
-def icon_path(notebook: Notebook) -> Path | None:
-    """``metadata.nbapp.icon``, a file relative to the notebook's folder."""
-    meta = notebook.node.metadata.get("nbapp", {})
-    icon = meta.get("icon") if isinstance(meta, dict) else None
-    if not isinstance(icon, str) or not icon:
-        return None
-    path = (notebook.folder / icon).resolve()
-    if not path.is_file():
-        log.warning("the icon %s named in the notebook's metadata does not exist", path)
-        return None
-    return path
-
-
 # --- keeping the window on the app --------------------------------------------------------------
 def _same_origin(url: str, origin: str) -> bool:
     if url.startswith("blob:"):
@@ -256,7 +242,7 @@ def _quiet_pywebview() -> None:
     logger.setLevel(logging.INFO)
 
 
-def _show(app: App, gui: str, server: _ServerThread, features: WindowFeatures) -> None:
+def _show(app: Hosted, gui: str, server: _ServerThread, features: WindowFeatures) -> None:
     """Open the window and run the GUI loop until it ends."""
     import webview
 
@@ -264,10 +250,9 @@ def _show(app: App, gui: str, server: _ServerThread, features: WindowFeatures) -
     webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
     webview.settings["OPEN_DEVTOOLS_IN_DEBUG"] = False
     webview.settings["ALLOW_DOWNLOADS"] = gui != "qt"  # Qt gets our own handler
-    notebook = app.notebook
     origin = f"http://127.0.0.1:{app.guard.port}"
     window = webview.create_window(
-        notebook.title,
+        app.title,
         url=app.url,
         min_size=MIN_SIZE,
         text_select=True,
@@ -293,7 +278,7 @@ def _show(app: App, gui: str, server: _ServerThread, features: WindowFeatures) -
     if gui != "qt":
         window.events.loaded += lambda: _check_location(window, origin, f"{origin}/")
     server.window = window
-    icon = icon_path(notebook)
+    icon = app.icon
     log.info("opening the window with the %s backend", gui)
     webview.start(
         gui=gui,  # type: ignore[arg-type]  # one of choose_backend()'s names
@@ -304,7 +289,7 @@ def _show(app: App, gui: str, server: _ServerThread, features: WindowFeatures) -
 
 
 def run_in_window(
-    app: App, on_ready: Callable[[App], None], gui: str, instance: Instance | None = None
+    app: Hosted, on_ready: Callable[[Hosted], None], gui: str, instance: Instance | None = None
 ) -> None:
     """Show ``app`` in a native window on this (the main) thread until the window closes;
     ``instance``: this app's single-instance lock, whose later launches raise the window."""

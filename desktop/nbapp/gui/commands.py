@@ -19,7 +19,7 @@ from nbapp import __version__
 from nbapp.gui.menu import Item, Menu, escaped
 
 if TYPE_CHECKING:
-    from nbapp.app import App
+    from nbapp.app import Hosted
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +63,14 @@ def _version_of(distribution: str) -> str | None:
 
 
 class WindowCommands:
-    def __init__(self, app: App, window: Any, toolkit: Toolkit, home: str) -> None:
+    def __init__(self, app: Hosted, window: Any, toolkit: Toolkit, home: str) -> None:
         self.app = app
         self.window = window  # pywebview's Window
         self.toolkit = toolkit
         self.home = home  # the page's URL (the token is in its cookie by now)
 
     def menus(self) -> list[Menu]:
-        remembering = self.app.settings.remember_widgets
+        remembering = self.app.remembers_widgets
         return [
             Menu(
                 "&File",
@@ -83,7 +83,12 @@ class WindowCommands:
             ),
             Menu(
                 "&View",
-                [Item("&Reload", self.reload, ("Ctrl+R",), standard_key="Refresh")],
+                [
+                    Item("&Reload", self.reload, ("Ctrl+R",), standard_key="Refresh"),
+                    None,
+                    Item("&Back", self.back, ("Alt+Left",), standard_key="Back"),
+                    Item("&Forward", self.forward, ("Alt+Right",), standard_key="Forward"),
+                ],
             ),
             Menu(
                 "&Kernel",
@@ -92,21 +97,31 @@ class WindowCommands:
                     Item("Reset to the &notebook's values", self.reset, enabled=remembering),
                 ],
             ),
-            Menu("&Help", [Item(f"&About {escaped(self.app.notebook.title)}", self.about)]),
+            Menu("&Help", [Item(f"&About {escaped(self.app.title)}", self.about)]),
         ]
 
     # --- the actions -----------------------------------------------------------------------
     def reload(self) -> None:
         log.info("menu: reload")
-        self.window.load_url(self.home)
+        self.window.load_url(self.window.get_current_url() or self.home)
+
+    def back(self) -> None:
+        self.window.evaluate_js("history.back()")  # a folder app: notebook <-> list
+
+    def forward(self) -> None:
+        self.window.evaluate_js("history.forward()")
 
     def restart(self) -> None:
         log.info("menu: restart the kernel")
-        self.app.submit(self.app.dashboard.restart()).result(_TASK_SECONDS)
+        dashboard = self.app.current
+        if dashboard is not None:  # a folder app's list of notebooks has none
+            self.app.submit(dashboard.restart()).result(_TASK_SECONDS)
 
     def reset(self) -> None:
         log.info("menu: reset the widgets to the notebook's values")
-        self.app.submit(self.app.dashboard.restart(forget_widgets=True)).result(_TASK_SECONDS)
+        dashboard = self.app.current
+        if dashboard is not None and dashboard.memory is not None:
+            self.app.submit(dashboard.restart(forget_widgets=True)).result(_TASK_SECONDS)
 
     def save_pdf(self) -> None:
         if not self.toolkit.writes_pdf:
@@ -121,6 +136,9 @@ class WindowCommands:
             log.warning("could not save the page as %s", target)
 
     def export_html(self) -> None:
+        if self.app.current is None:
+            log.info("menu: nothing to export on the list of notebooks")
+            return
         target = self._ask("Export HTML", "html")
         if target is None:
             return
@@ -128,8 +146,8 @@ class WindowCommands:
         log.info("exported the dashboard to %s (%d bytes)", target, size)
 
     def about(self) -> None:
-        title = self.app.notebook.title
-        lines = [f"{title}", f"{self.app.notebook.path.name}", ""]
+        title = self.app.title
+        lines = [f"{title}", f"{self.app.source_name}", ""]
         lines += [f"{name} {version}" for name, version in self.versions()]
         self.toolkit.about(f"About {title}", "\n".join(lines))
 
@@ -140,7 +158,7 @@ class WindowCommands:
     # --- helpers ---------------------------------------------------------------------------
     def versions(self) -> list[tuple[str, str]]:
         found = [("nbapp", __version__), ("Python", platform.python_version())]
-        kernel = self.app.dashboard.kernel
+        kernel = self.app.current.kernel if self.app.current is not None else None
         if kernel is not None:
             found.append(("Kernel", kernel.display_name))
         for name in _LIBRARIES:
@@ -151,7 +169,9 @@ class WindowCommands:
 
     def _ask(self, title: str, kind: str) -> Path | None:
         folder = Path(platformdirs.user_downloads_dir())
-        suggested = folder / f"{_file_stem(self.app.notebook.title)}.{kind}"
+        current = self.app.current
+        name = current.notebook.title if current is not None else self.app.title
+        suggested = folder / f"{_file_stem(name)}.{kind}"
         target = self.toolkit.ask_save_path(title, suggested, kind)
         if target is not None and target.suffix.lower() != f".{kind}":
             target = target.with_name(f"{target.name}.{kind}")

@@ -18,7 +18,7 @@ from nbapp.gui.geometry import Geometry, Rect
 from nbapp.gui.menu import to_pywebview
 
 if TYPE_CHECKING:
-    from nbapp.app import App
+    from nbapp.app import Hosted
     from nbapp.gui.instance import Instance
 
 log = logging.getLogger(__name__)
@@ -43,17 +43,15 @@ def _screens(gui: str) -> list[tuple[Rect, Any]]:
 
 
 class WindowFeatures:
-    def __init__(self, app: App, gui: str, instance: Instance | None = None) -> None:
+    def __init__(self, app: Hosted, gui: str, instance: Instance | None = None) -> None:
         self.app = app
         self.gui = gui
         self.instance = instance
-        self.identity = app.settings.identity
+        self.identity = app.identity
         self.window: Any = None
         self.toolkit: Toolkit | None = None
         self.commands: WindowCommands | None = None
-        self._opened = geometry.remembered(self.identity) or geometry.declared(
-            app.notebook.app.width, app.notebook.app.height
-        )
+        self._opened = geometry.remembered(self.identity) or geometry.declared(*app.declared_size)
         self._tracker = geometry.Tracker(self._opened)
         self._final: Geometry | None = None
 
