@@ -223,6 +223,7 @@ def test_pdf_holds_the_dashboards_output_and_needs_no_latex(tmp_path: Path) -> N
             Md("# Quarterly report\n\nSales went *up*."),
             "import ipywidgets as w\nw.IntSlider(value=4, description='Quarter')",
             "print('total sales 1234567')",
+            Md("## Appendix on its own page", tags=("page-break",)),
         ],
     )
     env = {**os.environ, "PATH": f"{Path(NBAPP).parent}:/usr/bin:/bin"}  # no TeX anywhere
@@ -248,6 +249,10 @@ def test_pdf_holds_the_dashboards_output_and_needs_no_latex(tmp_path: Path) -> N
     assert "4" in text.split("Quarter", 1)[1]  # the slider's readout, as the run left it
     assert "Running cell" not in text and "Restart" not in text  # no app controls on paper
     assert not list(tmp_path.glob("*.html"))  # the page it printed was temporary
+    # Laid out by the print template (issue 17): only it breaks a page before a cell tagged
+    # page-break, so the appendix starts page 2 (pdftotext ends each page with a form feed).
+    pages = text.split("\f")
+    assert "Appendix" not in pages[0] and "Appendix on its own page" in pages[1], pages
 
 
 def test_pdf_with_chromium_when_asked(tmp_path: Path) -> None:
