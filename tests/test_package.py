@@ -24,7 +24,17 @@ import pytest
 from playwright.sync_api import Page
 
 from conftest import PageLog
-from support import NBAPP, SERVING, Md, descendants, gone, wait_for, wait_state, write_notebook
+from support import (
+    NBAPP,
+    SERVING,
+    WIDGET_TIMEOUT_MS,
+    Md,
+    descendants,
+    gone,
+    wait_for,
+    wait_state,
+    write_notebook,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 CSV = "x,y\n1,10\n2,20\n3,35\n"
@@ -267,6 +277,59 @@ def test_built_app_takes_run_options(built: Built) -> None:
     out, _ = kernel.communicate(timeout=60)
     assert "nbapp: serving" not in out and "--no-window" not in out
     assert "ipykernel" in out.lower() or "IPKernelApp" in out
+
+
+# --- a Panel app: BokehJS and Panel's front end go into the app ----------------------------
+def panel_notebook(folder: Path) -> Path:
+    """Written for `panel serve`: a narrative, and a servable Column (tagged mode)."""
+    return write_notebook(
+        folder / "wind.ipynb",
+        [
+            Md("# Narrative the app does not show"),
+            "import panel as pn\nimport pandas as pd\nimport hvplot.pandas\npn.extension()",
+            "speed = pn.widgets.IntSlider(name='speed', start=1, end=10, value=3)\n"
+            "def power(n):\n"
+            "    return f'kernel computed {n * 10} kW'\n"
+            "frame = pd.DataFrame({'t': range(6), 'kw': [0, 1, 4, 9, 16, 25]})\n"
+            "line = frame.hvplot.line(x='t', y='kw', width=320, height=200)\n"
+            "pn.Column(speed, pn.bind(power, speed), line).servable()",
+        ],
+        metadata={"nbapp": {"mode": "tagged"}},
+    )
+
+
+@pytest.fixture(scope="module")
+def panel_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if importlib.util.find_spec("PyInstaller") is None:
+        pytest.skip("needs PyInstaller")
+    work = tmp_path_factory.mktemp("package-panel")
+    notebook = panel_notebook(work / "project")
+    result = package(str(notebook), "-o", str(work / "dist"), "--no-window-support", cwd=work)
+    assert result.returncode == 0, result.stderr
+    return work / "dist" / "wind" / "wind"
+
+
+@needs_pyinstaller
+@pytest.mark.slow
+@pytest.mark.browser
+def test_packaged_panel_app_is_live_and_offline(
+    panel_built: Path, start_clean: Callable[..., Started], page: Page, page_log: PageLog
+) -> None:
+    """The frozen app serves BokehJS and Panel from its own files; the slider reaches the
+    frozen kernel; the hvplot line draws; only the servable object shows."""
+    app = start_clean(panel_built, "--no-window", "--port", "0")
+    page.goto(app.url)
+    page.get_by_text("kernel computed 30 kW").wait_for(timeout=60_000)
+    page.locator("#nbapp-cells canvas").first.wait_for(timeout=WIDGET_TIMEOUT_MS)
+    assert page.get_by_text("Narrative the app does not show").count() == 0
+    page.locator(".noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("kernel computed 40 kW").wait_for(timeout=WIDGET_TIMEOUT_MS)
+    wait_state(page, "done", timeout=30)
+    served = [url for url in page_log.requests if url.endswith(("bokeh.min.js", "panel.min.js"))]
+    assert any("/nbapp/vendor/bokeh/" in url for url in served), page_log.requests
+    assert any("/nbapp/vendor/panel/" in url for url in served), page_log.requests
+    assert not page_log.console_errors, page_log.console_errors
 
 
 # --- a machine without Python: a minimal Debian root (debootstrap --variant=minbase) ---------
