@@ -286,13 +286,15 @@ def panel_notebook(folder: Path) -> Path:
         folder / "wind.ipynb",
         [
             Md("# Narrative the app does not show"),
-            "import panel as pn\nimport pandas as pd\nimport hvplot.pandas\npn.extension()",
+            "import panel as pn\nimport panel_material_ui as pmui\nimport pandas as pd\n"
+            "import hvplot.pandas\npn.extension()",
             "speed = pn.widgets.IntSlider(name='speed', start=1, end=10, value=3)\n"
             "def power(n):\n"
             "    return f'kernel computed {n * 10} kW'\n"
             "frame = pd.DataFrame({'t': range(6), 'kw': [0, 1, 4, 9, 16, 25]})\n"
             "line = frame.hvplot.line(x='t', y='kw', width=320, height=200)\n"
-            "pn.Column(speed, pn.bind(power, speed), line).servable()",
+            "reset = pmui.Button(label='Reset view')\n"
+            "pn.Column(speed, pn.bind(power, speed), line, reset).servable()",
         ],
         metadata={"nbapp": {"mode": "tagged"}},
     )
@@ -315,8 +317,9 @@ def panel_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_packaged_panel_app_is_live_and_offline(
     panel_built: Path, start_clean: Callable[..., Started], page: Page, page_log: PageLog
 ) -> None:
-    """The frozen app serves BokehJS and Panel from its own files; the slider reaches the
-    frozen kernel; the hvplot line draws; only the servable object shows."""
+    """The frozen app serves BokehJS, Panel's and panel-material-ui's front ends from its own
+    files; the slider reaches the frozen kernel; the hvplot line draws; only the servable
+    object shows."""
     app = start_clean(panel_built, "--no-window", "--port", "0")
     page.goto(app.url)
     page.get_by_text("kernel computed 30 kW").wait_for(timeout=60_000)
@@ -329,6 +332,8 @@ def test_packaged_panel_app_is_live_and_offline(
     served = [url for url in page_log.requests if url.endswith(("bokeh.min.js", "panel.min.js"))]
     assert any("/nbapp/vendor/bokeh/" in url for url in served), page_log.requests
     assert any("/nbapp/vendor/panel/" in url for url in served), page_log.requests
+    page.get_by_text("Reset view").wait_for(timeout=WIDGET_TIMEOUT_MS)  # panel-material-ui's
+    assert any("/nbapp/vendor/panel-material-ui/" in url for url in page_log.requests)
     assert not page_log.console_errors, page_log.console_errors
 
 
