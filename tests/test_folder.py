@@ -5,10 +5,13 @@ when opened and stopped a while after it was left; real kernels, real Chromium, 
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import os
+import re
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 from playwright.sync_api import Page
 
@@ -17,8 +20,11 @@ from support import (
     NBAPP,
     Md,
     Running,
+    descendants,
+    gone,
     text_becomes,
     wait_for,
+    wait_serving,
     wait_state,
     write_notebook,
 )
@@ -167,7 +173,7 @@ def _bad_folder(root: Path, case: str) -> str:
         ("all-broken", "<run and package differ>"),
     ],
 )
-@pytest.mark.parametrize("command", ["run"])
+@pytest.mark.parametrize("command", ["run", "package"])
 def test_bad_folder_input_is_one_line_and_exit_2(
     tmp_path: Path, case: str, problem: str, command: str
 ) -> None:
@@ -196,3 +202,97 @@ def test_bad_folder_input_is_one_line_and_exit_2(
         named, problem = f"{named}/a.ipynb", json_error
     assert result.stderr.splitlines() == [f"nbapp: error: {named}: {problem}"]
     assert not (scratch / "dist").exists()
+
+
+# --- nbapp package FOLDER ----------------------------------------------------------------------
+CSV_NOTEBOOK: list[str | Md] = [
+    Md("# Gamma board"),
+    "import csv\nwith open('data.csv') as f:\n    rows = list(csv.DictReader(f))\n"
+    "print(f'gamma total {sum(int(r[\"y\"]) for r in rows)}')",
+]
+
+
+@pytest.fixture(scope="module")
+def built_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One headless (no Qt: smaller, faster) onedir build of a folder of two notebooks, one
+    reading a CSV next to it, one with a live widget; its executable and the build's stderr."""
+    if importlib.util.find_spec("PyInstaller") is None:
+        pytest.skip("needs PyInstaller (`pip install -e .[package]`; `make test` installs it)")
+    work = tmp_path_factory.mktemp("folder-package")
+    root = work / "boards"
+    write_notebook(root / "beta.ipynb", BETA)
+    write_notebook(root / "gamma.ipynb", CSV_NOTEBOOK)
+    (root / "data.csv").write_text("x,y\n1,10\n2,32\n")
+    result = subprocess.run(
+        [NBAPP, "package", str(root), "-o", str(work / "dist"), "--no-window-support"],
+        cwd=work,
+        env={**os.environ, "XDG_CACHE_HOME": str(work / ".cache")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    executable = work / "dist" / "boards" / "boards"
+    assert result.stdout == f"nbapp: built {executable}\n"
+    return executable, result.stderr
+
+
+def _frozen_kernels(proc: subprocess.Popen[str]) -> list[psutil.Process]:
+    def is_kernel(p: psutil.Process) -> bool:
+        try:
+            return "--nbapp-kernel" in p.cmdline()
+        except psutil.Error:
+            return False
+
+    return [p for p in descendants(proc.pid) if is_kernel(p)]
+
+
+@pytest.mark.slow
+def test_a_packaged_folder_lists_its_notebooks_and_runs_each_offline(
+    built_folder: tuple[Path, str], tmp_path: Path, page: Page, page_log: PageLog
+) -> None:
+    executable, build_log = built_folder
+    # Every notebook ran at build time, and the built app's list opened each of them.
+    assert "discover: running beta.ipynb once" in build_log
+    assert "discover: running gamma.ipynb once" in build_log
+    assert re.search(r"smoke test: .*2 notebooks, 2 cells match", build_log), build_log
+    home = tmp_path / "home"
+    home.mkdir()
+    # A clean environment: no venv, no PYTHONPATH, only the system's PATH.
+    proc = subprocess.Popen(
+        [
+            *("env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", str(executable)),
+            *("--no-window", "--port", "0", "--keep-alive", "1"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    app = wait_serving(proc, 90)
+    try:
+        page.goto(app.url)
+        assert _cards(page) == ["beta.ipynb", "gamma.ipynb"]
+        assert _frozen_kernels(proc) == []
+        page.click("text=Gamma board")
+        page.wait_for_url("**/nb/gamma.ipynb/")
+        wait_state(page, "done")
+        assert "gamma total 42" in page.inner_text("#nbapp-cells")  # the bundled CSV
+        assert len(_frozen_kernels(proc)) == 1
+        page.go_back()
+        page.wait_for_selector(".nbapp-cards")
+        wait_for(lambda: _frozen_kernels(proc) == [], 30, "Gamma's kernel to stop")
+        page.click("text=Beta board")
+        page.wait_for_url("**/nb/beta.ipynb/")
+        wait_state(page, "done")
+        page.focus(".widget-slider .noUi-handle")
+        page.keyboard.press("ArrowRight")
+        text_becomes(page, ".square", "square 9")  # the frozen kernel answers the widget
+        assert not page_log.console_errors, page_log.console_errors
+        kernels = _frozen_kernels(proc)
+        assert app.stop() == 0
+        wait_for(lambda: gone(kernels), 10, "the kernel to exit with the app")
+    finally:
+        app.close()
+    assert "Traceback" not in app.stderr and "warning" not in app.stderr.lower(), app.stderr

@@ -11,11 +11,14 @@ from typing import Any
 def add_package_command(commands: Any) -> None:
     package = commands.add_parser(
         "package",
-        help="build a desktop app (an executable) from a notebook",
+        help="build a desktop app (an executable) from a notebook or a folder of them",
         description="Run NOTEBOOK once to find what it uses, freeze it with PyInstaller into "
-        "OUTDIR/NAME/, then start the built app headless to check it shows the same outputs.",
+        "OUTDIR/NAME/, then start the built app headless to check it shows the same outputs. "
+        "A FOLDER becomes one app listing its notebooks (each run once at build time).",
     )
-    package.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to package")
+    package.add_argument(
+        "notebook", metavar="NOTEBOOK", help="the .ipynb file to package, or a folder of them"
+    )
     package.add_argument(
         "-o",
         "--outdir",
@@ -79,8 +82,15 @@ def add_package_command(commands: Any) -> None:
 
 
 def run_package(args: argparse.Namespace) -> int:
+    from nbapp.cli import names_folder
     from nbapp.package.build import PackageRequest, package
 
+    if names_folder(args.notebook):  # one app whose home page lists the folder's notebooks
+        from nbapp.package.folder import run_folder_package
+
+        built = run_folder_package(args, Path(args.notebook))
+        print(f"nbapp: built {built}", file=sys.stdout, flush=True)
+        return 0
     request = PackageRequest.from_args(
         notebook=Path(args.notebook),
         outdir=Path(args.outdir),

@@ -18,6 +18,7 @@ from typing import Any
 
 from nbapp.errors import NbappError, UsageError
 from nbapp.frozen import BUNDLE_DIR, CONFIG_FILE
+from nbapp.notebook import Notebook
 from nbapp.package import trim
 from nbapp.package.discover import Discovery
 from nbapp.templates import Template
@@ -62,6 +63,10 @@ class FreezeRequest:
     window: bool
     debug: bool = False
     template: Template | None = None
+    # A folder app (nbapp.package.folder): the folder's name, and each of its notebooks with
+    # the template it was built with; ``discovery`` is then what they all use.
+    folder: str = ""
+    notebooks: tuple[tuple[Notebook, Template | None], ...] = ()
 
 
 def recipe_dir() -> Path:
@@ -152,22 +157,25 @@ def _config(request: FreezeRequest, bundle: Path) -> dict[str, Any]:
         node = _with_app_setting(node, "icon", icon_copy.name)
     elif notebook.app.icon:
         datas.append([str(notebook.folder / notebook.app.icon), _dest(inside, notebook.app.icon)])
-    if request.template is not None:
-        datas += _template_datas(request.template, inside)
-        node = _with_app_setting(node, "template", request.template.name)
-    bundled_notebook = bundle / notebook.path.name
     import nbformat
 
-    nbformat.write(node, bundled_notebook)
-    datas.append([str(bundled_notebook), inside])
+    for each, template in request.notebooks or ((notebook, request.template),):
+        each_node = node if each is notebook else each.node
+        if template is not None:
+            datas += [pair for pair in _template_datas(template, inside) if pair not in datas]
+            each_node = _with_app_setting(each_node, "template", template.name)
+        bundled_notebook = bundle / each.path.name
+        nbformat.write(each_node, bundled_notebook)
+        datas.append([str(bundled_notebook), inside])
     for relative in [*discovery.data_files, *request.includes]:
         source = notebook.folder / relative
         target = f"{inside}/{relative.as_posix()}" if source.is_dir() else _dest(inside, relative)
         datas.append([str(source), target])
     settings = {
         "name": request.name,
-        "label": notebook.path.name,
-        "notebook": f"notebook/{notebook.path.name}",
+        "label": request.folder or notebook.path.name,
+        # A folder app's bundled folder is the app's folder (``nbapp run FOLDER``).
+        "notebook": "notebook" if request.folder else f"notebook/{notebook.path.name}",
     }
     app_json = bundle / CONFIG_FILE
     app_json.write_text(json.dumps(settings), "utf-8")

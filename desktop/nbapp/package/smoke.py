@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from nbapp.errors import NbappError
 from nbapp.layout import parts, place_all
@@ -92,13 +93,18 @@ def smoke_test(
         return _smoke_test(executable, discovery, Path(home), template)
 
 
-def _smoke_test(
-    executable: Path, discovery: Discovery, home: Path, template: Template | None
-) -> SmokeResult:
+def _clean_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _STRIPPED_ENV}
     # The app's user folders (its snapshot cache, logs) are its own: it starts as on a first
     # launch after install, and leaves nothing in the builder's.
     env.update({name: str(home / name.lower()) for name in _USER_DIRS})
+    return env
+
+
+def _smoke_test(
+    executable: Path, discovery: Discovery, home: Path, template: Template | None
+) -> SmokeResult:
+    env = _clean_env(home)
     started = time.monotonic()
     proc = subprocess.Popen(
         [str(executable), "--no-window", "--port", "0"],
@@ -119,6 +125,56 @@ def _smoke_test(
     if state != "done":
         raise SmokeTestError(f"the built app ended in state {state!r}, not done")
     return _compare(expected_fragments(discovery, template), cells, seconds)
+
+
+def smoke_test_folder(
+    executable: Path, checks: list[tuple[Discovery, Template | None]]
+) -> list[SmokeResult]:
+    """Start a folder's built app headless, open each notebook from its list as the page
+    does, and compare each with its build-time run."""
+    with tempfile.TemporaryDirectory(prefix="nbapp-smoke-") as home:
+        env = _clean_env(Path(home))
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [str(executable), "--no-window", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        stderr: list[str] = []
+        threading.Thread(target=_drain, args=(proc, stderr), daemon=True).start()
+        results = []
+        try:
+            port, token = _serving(proc, stderr)
+            for discovery, template in checks:
+                name = discovery.notebook.path.name
+                prefix = f"/nb/{quote(name)}"
+                _open(port, token, f"{prefix}/", name)
+                state, cells = _events(port, token, prefix)
+                if state != "done":
+                    raise SmokeTestError(f"{name} ended in state {state!r} in the built app")
+                seconds = time.monotonic() - started
+                results.append(_compare(expected_fragments(discovery, template), cells, seconds))
+                started = time.monotonic()
+        finally:
+            _stop(proc)
+    return results
+
+
+def _open(port: int, token: str, path: str, name: str) -> None:
+    """GET a folder app's notebook page, which starts its kernel."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=_START_SECONDS)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"token {token}"})
+        status = conn.getresponse().status
+    except OSError as exc:
+        raise SmokeTestError(f"could not open {name} in the built app: {exc}") from exc
+    finally:
+        conn.close()
+    if status != 200:
+        raise SmokeTestError(f"the built app's list could not open {name} ({status})")
 
 
 def _drain(proc: subprocess.Popen[str], into: list[str]) -> None:
@@ -144,12 +200,14 @@ def _serving(proc: subprocess.Popen[str], stderr: list[str]) -> tuple[int, str]:
     return int(match[1]), match[2]
 
 
-def _events(port: int, token: str) -> tuple[str, Fragments]:
-    """Read the event stream until the run ends; the final state and each cell's HTML."""
+def _events(port: int, token: str, prefix: str = "") -> tuple[str, Fragments]:
+    """Read the event stream until the run ends; the final state and each cell's HTML.
+    ``prefix``: where a folder app's notebook has its routes (``/nb/NAME``)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=_RUN_SECONDS)
     cells: Fragments = {}
     try:
-        conn.request("GET", "/nbapp/api/events", headers={"Authorization": f"token {token}"})
+        headers = {"Authorization": f"token {token}"}
+        conn.request("GET", f"{prefix}/nbapp/api/events", headers=headers)
         response = conn.getresponse()
         if response.status != 200:
             raise SmokeTestError(f"the built app's event stream answered {response.status}")
