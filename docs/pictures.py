@@ -1,9 +1,10 @@
 """Makes the README's pictures from live runs. Run from the repo root:
 
-    .venv/bin/python docs/pictures.py [modes] [menu]
+    .venv/bin/python docs/pictures.py [modes] [menu] [folder]
 
 modes: examples/report.ipynb, every output and only the cells tagged ``app``, side by side.
 menu: examples/demo.ipynb in nbapp's Qt window under a private Xvfb, its File menu open.
+folder: ``nbapp run examples``, the list of the folder's notebooks once each has run.
 """
 
 from __future__ import annotations
@@ -144,6 +145,49 @@ def menu() -> None:
     print(f"saved {target}")
 
 
+def folder() -> None:
+    """The list once every notebook has run (so each card has its preview) and its kernel
+    has stopped again (``--keep-alive 1``)."""
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "XDG_STATE_HOME": home, "XDG_CACHE_HOME": home}
+        command = [NBAPP, "run", "--no-window", "--keep-alive", "1", str(ROOT / "examples")]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+        try:
+            assert proc.stdout is not None
+            match = SERVING.search(proc.stdout.readline().strip())
+            assert match, "no serving line"
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(
+                    executable_path="/usr/bin/chromium",
+                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                )
+                page = browser.new_page(viewport={"width": 720, "height": 390})
+                page.goto(match.group(1))
+                links = page.query_selector_all(".nbapp-card-link")
+                for number in range(len(links)):
+                    page.query_selector_all(".nbapp-card-link")[number].click()
+                    page.wait_for_url("**/nb/*/")
+                    page.wait_for_selector('body[data-nbapp-state="done"]', state="attached")
+                    page.go_back()
+                    page.wait_for_selector(".nbapp-cards")
+
+                def ready() -> bool:  # every preview kept, every kernel stopped
+                    page.reload()
+                    previews = page.query_selector_all(".nbapp-card-preview iframe")
+                    running = "running" in page.inner_text(".nbapp-cards")
+                    return len(previews) == len(links) and not running
+
+                _until(lambda: "yes" if ready() else "", 60, "the previews")
+                page.wait_for_load_state("load")  # the previews' frames too
+                target = ROOT / "docs" / "images" / "folder.png"
+                Image.open(io.BytesIO(page.screenshot())).save(target, optimize=True)
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    print(f"saved {target}")
+
+
 if __name__ == "__main__":
-    for name in sys.argv[1:] or ["modes", "menu"]:
-        {"modes": modes, "menu": menu}[name]()
+    for name in sys.argv[1:] or ["modes", "menu", "folder"]:
+        {"modes": modes, "menu": menu, "folder": folder}[name]()
