@@ -168,6 +168,10 @@ class FolderApp:
 
     @property
     def icon(self) -> Path | None:
+        """The first notebook's that names one (a packaged folder's ``--icon`` is there)."""
+        for entry in self.entries.values():
+            if entry.notebook is not None and entry.notebook.app.icon:
+                return entry.notebook.icon_file()
         return None
 
     @property
