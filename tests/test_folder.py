@@ -105,12 +105,37 @@ def test_the_list_shows_the_notebooks_and_each_one_runs_when_opened(
     frame = page.frame_locator("[data-notebook='alpha.ipynb'] iframe")
     assert "alpha output 4711" in frame.locator("body").inner_text()  # its last run, still
     assert not page_log.console_errors, page_log.console_errors
+    assert not page_log.failed, page_log.failed
+    kernels = app.kernels()  # Beta's, if its keep-alive has not run out yet
     assert app.stop() == 0
+    wait_for(lambda: gone(kernels), 10, "every kernel to exit with the app")
+    assert app.stderr_reader is not None
     app.stderr_reader.join(10)
     assert app.stderr.strip().splitlines() == [
         f"nbapp: warning: {folder / 'broken.ipynb'}: not valid JSON (line 1, column 3: "
         "Expecting property name enclosed in double quotes)"
     ]
+
+
+def test_the_window_takes_the_icon_of_the_first_notebook_that_names_one(tmp_path: Path) -> None:
+    from nbapp.folder import Entry, FolderApp
+    from nbapp.loopback import bind_loopback
+    from nbapp.notebook import load_notebook
+    from nbapp.settings import RunSettings
+
+    root = tmp_path / "boards"
+    write_notebook(root / "a.ipynb", [Md("# A")])
+    (root / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    write_notebook(root / "b.ipynb", [Md("# B")], metadata={"nbapp": {"icon": "b.png"}})
+    entries = [Entry(p.name, load_notebook(p), None) for p in sorted(root.glob("*.ipynb"))]
+    sockets = bind_loopback(0)
+    try:
+        app = FolderApp(root, entries, RunSettings(notebook=root), sockets)
+        assert app.icon == (root / "b.png").resolve()
+        assert FolderApp(root, entries[:1], RunSettings(notebook=root), sockets).icon is None
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def _get(app: Running, path: str, *, token: bool) -> int:
