@@ -586,4 +586,16 @@ def test_a_folder_app_moves_between_its_list_and_a_notebook_in_one_window(
     wait_for(lambda: 0 < magenta() < full / 4, 30, "the list with the notebook's preview")
     _keys(app, window, "alt+Right")  # View > Forward: the notebook, still running
     wait_for(lambda: magenta() > full, 30, "the notebook again")
+    # One copy per folder app too: a second launch raises this window and starts nothing.
+    second = subprocess.run(
+        [NBAPP, "run", str(boards)],
+        env=app_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == f"nbapp: {boards} is already running; brought its window to the front\n"
+    assert len(app.running.kernels()) == 1
     _close(app, window)
