@@ -61,6 +61,42 @@ def painted(locator: Any, rgb: tuple[int, int, int], tolerance: int = 40) -> int
     )
 
 
+# A small real video, made without a network: Chromium's MediaRecorder encodes 0.6 s of a
+# 64 x 48 canvas flipping between red and blue as VP8 WebM (there is no encoder to install).
+RECORD_CLIP = """async () => {
+  const canvas = Object.assign(document.createElement("canvas"), { width: 64, height: 48 });
+  document.body.append(canvas);
+  const draw = canvas.getContext("2d");
+  const recorder = new MediaRecorder(canvas.captureStream(10), { mimeType: "video/webm;codecs=vp8" });
+  const parts = [];
+  recorder.ondataavailable = (event) => parts.push(event.data);
+  let frame = 0;
+  const timer = setInterval(() => {
+    draw.fillStyle = frame++ % 2 ? "red" : "blue";
+    draw.fillRect(0, 0, 64, 48);
+  }, 50);
+  const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+  recorder.start();
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  recorder.stop();
+  await stopped;
+  clearInterval(timer);
+  return Array.from(new Uint8Array(await new Blob(parts).arrayBuffer()));
+}"""
+
+
+def record_clip(browser: Any, path: Path) -> Path:
+    """Write a WebM clip recorded in a blank page of ``browser`` (a Playwright Browser)."""
+    page = browser.new_page()
+    try:
+        page.set_content("<body></body>")
+        path.write_bytes(bytes(page.evaluate(RECORD_CLIP)))
+    finally:
+        page.close()
+    assert path.stat().st_size > 200, path.stat().st_size
+    return path
+
+
 def pip_target(folder: Path, requirement: str) -> Path:
     """``requirement`` (no dependencies) installed from PyPI into ``folder``: an older release
     next to the environment's own, for PYTHONPATH and JUPYTER_PATH to put first."""

@@ -1,15 +1,19 @@
 """Interactive widget toolkits from their labextensions in one app: ipyvuetify (Vue, which the
 page's @jupyterlab/apputils bundle serves), ipycanvas (drawing commands as custom messages),
-ipywebrtc (an ipywidgets 7-era front end: base ^1 - ^4; its camera needs a device this
-machine does not have, which the widget says in the page)."""
+ipywebrtc (an ipywidgets 7-era front end: base ^1 - ^4; its streams' own <video> views, one
+of them playing a real clip through a Video view that ipywebrtc's front end asks the page's
+widget manager for; its camera needs a device this machine does not have, which the widget
+says in the page)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from conftest import PageLog
-from libraries import SEEN, assert_clean, click_center, painted, wait_seen
+from libraries import SEEN, assert_clean, click_center, painted, record_clip, wait_seen
 from support import WIDGET_TIMEOUT_MS, open_dashboard
 
 pytestmark = pytest.mark.browser
@@ -48,12 +52,27 @@ stream = ipywebrtc.ImageStream(image=_w.Image(value=buf.getvalue()))
 recorder = ipywebrtc.ImageRecorder(stream=stream)
 rtc_seen = seen_label("rtc")
 recorder.image.observe(lambda c: setattr(rtc_seen, "value", f"snapshot of {len(c['new'])} bytes"), names="value")
-_w.VBox([recorder, rtc_seen, ipywebrtc.CameraStream()])
+clip = ipywebrtc.VideoStream.from_file("clip.webm")
+stream.add_class("rtc-image")
+clip.add_class("rtc-clip")
+_w.VBox([recorder, rtc_seen, stream, clip, ipywebrtc.CameraStream()])
 """
+
+# A stream's view is a <video> playing a MediaStream (srcObject) of the clip's size.
+PLAYING = """([sel, width]) => {
+  const video = document.querySelector(sel);
+  return video && video.srcObject instanceof MediaStream && video.videoWidth === width;
+}"""
+
+
+@pytest.fixture
+def clip(browser: Browser, tmp_path: Path) -> Path:
+    """clip.webm next to the test's notebooks, in the folder where their kernel runs."""
+    return record_clip(browser, tmp_path / "clip.webm")
 
 
 def test_vuetify_canvas_webrtc_render_and_round_trip(
-    serve, notebook, page: Page, page_log: PageLog
+    serve, notebook, clip: Path, page: Page, page_log: PageLog
 ) -> None:
     app = serve(notebook([SEEN, VUETIFY, CANVAS, WEBRTC]))
     open_dashboard(page, app.url)
@@ -79,6 +98,8 @@ def test_vuetify_canvas_webrtc_render_and_round_trip(
     # the recorder takes a frame of the image stream and sends it to the kernel
     page.locator(".widget-vbox:has(> .seen-rtc) button").first.click()
     wait_seen(page, "rtc", "snapshot of")
+    for sel, width in ((".rtc-image video", 64), (".rtc-clip video", 64)):
+        page.wait_for_function(PLAYING, arg=[sel, width], timeout=WIDGET_TIMEOUT_MS)
     page.get_by_text("Requested device not found").wait_for(timeout=WIDGET_TIMEOUT_MS)
     assert any("/nbapp/labextensions/jupyter-webrtc/" in u for u in page_log.requests)
     assert_clean(page_log)
