@@ -582,8 +582,10 @@ def test_a_folder_app_moves_between_its_list_and_a_notebook_in_one_window(
     app.xdotool("key", "Return")
     wait_for(lambda: magenta() > full, 60, "the magenta notebook's output")
     assert len(app.running.kernels()) == 1
+    assert app.find_window("Magenta board", 10) == window  # the title follows the page
     _keys(app, window, "alt+Left")  # View > Back: the list again, with its preview
     wait_for(lambda: 0 < magenta() < full / 4, 30, "the list with the notebook's preview")
+    assert app.find_window("boards", 10) == window
     _keys(app, window, "alt+Right")  # View > Forward: the notebook, still running
     wait_for(lambda: magenta() > full, 30, "the notebook again")
     # One copy per folder app too: a second launch raises this window and starts nothing.

@@ -58,6 +58,10 @@ class Hosted(Protocol):
     def remembers_widgets(self) -> bool:
         """Whether ``current`` keeps its widgets' values."""
 
+    @property
+    def pages_titled(self) -> bool:
+        """Whether the window's title follows the page shown (the app has several)."""
+
     def stop(self) -> None: ...
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]: ...
     async def serve(self, on_ready: Callable[[Any], None]) -> None: ...
@@ -116,6 +120,10 @@ class App:
     @property
     def remembers_widgets(self) -> bool:
         return self.settings.remember_widgets
+
+    @property
+    def pages_titled(self) -> bool:
+        return False  # one page, titled as the window
 
     def stop(self) -> None:
         if self._loop is not None and not self._loop.is_closed():

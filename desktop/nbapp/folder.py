@@ -191,6 +191,10 @@ class FolderApp:
         entry = self._current
         return entry is not None and entry.settings is not None and entry.settings.remember_widgets
 
+    @property
+    def pages_titled(self) -> bool:
+        return True  # the list's title, then the open notebook's
+
     def stop(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stop.set)

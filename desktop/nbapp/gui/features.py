@@ -110,6 +110,8 @@ class WindowFeatures:
             self._use(qt, home)
             assert self.commands is not None
             qt.install_menu(self.commands.menus())
+            if self.app.pages_titled:
+                qt.follow_page_title()
 
     def _bring_to_front(self) -> None:
         """For a second launch of the app (on the instance's thread)."""

@@ -108,6 +108,16 @@ class QtWindow:
                 qmenu.addAction(action)
                 self._actions.append(action)
 
+    def follow_page_title(self) -> None:
+        """The window's title becomes each page's (a folder app: the list, then a notebook)."""
+        native = self.native
+
+        def retitle(title: str) -> None:
+            if title:
+                native.setWindowTitle(title)
+
+        native.webview.titleChanged.connect(retitle)
+
     # --- geometry --------------------------------------------------------------------------
     def geometry(self) -> Geometry:
         """The window's normal geometry (what it returns to from maximized) and state."""
