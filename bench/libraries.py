@@ -193,7 +193,7 @@ LIBRARIES = (
         ".jp-OutputArea-output canvas",
         "the WebGL canvas",
         owner="13a",
-        note="ipyvolume's console error is its own, in both tools: its legend's Vue template "
+        note="its console error is its own, in both tools: its legend's Vue template "
         "assigns `module.export` (not `exports`), so jupyter-vue renders it without its data "
         "(`ReferenceError: marks is not defined`); the figure itself draws.",
     ),
@@ -205,7 +205,7 @@ LIBRARIES = (
         ".jp-OutputArea-output video",
         "the stream's video element (a 0.6 s WebM clip)",
         owner="13a",
-        note="ipywebrtc's notebook streams `clip.webm`, 0.6 s of VP8 recorded by Chromium's "
+        note="its notebook streams `clip.webm`, 0.6 s of VP8 recorded by Chromium's "
         "MediaRecorder before the run; a stream of an empty `Video` never plays, so neither "
         "tool ever shows its `<video>`.",
     ),
