@@ -11,10 +11,14 @@ WINDOW_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 li
   libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxkbcommon-x11-0 \
   libx11-xcb1 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libnss3 libasound2 libgbm1 \
   libegl1 libgl1 libfontconfig1 libdbus-1-3
+# The system's web view (WebKitGTK) for the default packaged window, and what PyGObject builds
+# against (nbapp[gtk]).
+GTK_PACKAGES := gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config
 # Debian packages the tests drive: Chromium for pages; Xvfb, xdotool, imagemagick for windows;
 # pdftotext (poppler-utils) to read the PDFs nbapp writes; installers: makensis, 7-Zip to list
 # its output, wine64 to run it, debootstrap for a clean root, desktop-file-validate.
-SYSTEM_PACKAGES := $(WINDOW_PACKAGES) chromium xvfb xauth xdotool imagemagick poppler-utils \
+SYSTEM_PACKAGES := $(WINDOW_PACKAGES) $(GTK_PACKAGES) chromium xvfb xauth xdotool imagemagick \
+  poppler-utils \
   nsis p7zip-full wine64 debootstrap desktop-file-utils
 # Jupyter kernels of other languages the tests run: R's IRkernel (Debian's package registers
 # its kernelspec as /usr/share/jupyter/kernels/ir). Installed without Recommends: R's
@@ -35,7 +39,8 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[demo]'
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+# system-deps first: PyGObject (nbapp[gtk]) compiles against the GObject Introspection headers.
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python system-deps
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.demo-installed
 

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from nbapp import startup
 from nbapp.errors import UsageError
 from nbapp.gui.geometry import MIN_SIZE
 
@@ -98,9 +99,39 @@ def _installed(module: str) -> bool:
         return False
 
 
-def choose_backend() -> str:
+WEBVIEW_ENV = "NBAPP_WEBVIEW"  # qt or gtk: the Linux web view nbapp run uses
+
+
+def _qt_binding() -> str | None:
+    for binding in ("PySide6", "PyQt6", "PyQt5"):
+        if _installed("qtpy") and _installed(f"{binding}.QtWebEngineWidgets"):
+            return binding
+    return None
+
+
+def gtk_missing() -> str | None:
+    """Why the system's WebKitGTK cannot be used through PyGObject here, or None if it can."""
+    if not _installed("gi"):
+        return "PyGObject is not installed (pip install 'nbapp[gtk]')"
+    for folder in (
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+    ):
+        if Path(folder, "girepository-1.0", "WebKit2-4.1.typelib").is_file():
+            return None
+    return (
+        "WebKitGTK's introspection data is missing (Debian/Ubuntu: apt install gir1.2-webkit2-4.1)"
+    )
+
+
+def choose_backend(preferred: str | None = None) -> str:
     """The pywebview GUI to use, or NoWindowBackendError naming what to install.
 
+    On Linux: ``preferred`` (or $NBAPP_WEBVIEW), else Qt WebEngine when PySide6 is installed
+    (nbapp's own dependency there: it needs nothing from the system), else the system's
+    WebKitGTK. A packaged app carries only the one it was built with, so it finds that one.
     Checked without importing the toolkit, so that a missing backend fails before a kernel starts.
     """
     platform = "linux" if sys.platform.startswith("linux") else sys.platform
@@ -113,14 +144,36 @@ def choose_backend() -> str:
         return "edgechromium"
     if platform != "linux":
         raise NoWindowBackendError(hint)
-    for binding in ("PySide6", "PyQt6", "PyQt5"):
-        if _installed("qtpy") and _installed(f"{binding}.QtWebEngineWidgets"):
-            # qtpy would pick PyQt first; PySide6 is LGPL, which matters to apps users ship.
-            os.environ.setdefault("QT_API", binding.lower())
-            return "qt"
-    if _installed("gi"):
+    wanted = preferred or os.environ.get(WEBVIEW_ENV, "").strip().lower() or None
+    binding = _qt_binding()
+    if binding is not None and wanted in (None, "qt"):
+        # qtpy would pick PyQt first; PySide6 is LGPL, which matters to apps users ship.
+        os.environ.setdefault("QT_API", binding.lower())
+        return "qt"
+    if _installed("gi") and wanted in (None, "gtk"):
         return "gtk"
+    if wanted in ("qt", "gtk"):
+        raise NoWindowBackendError(
+            "PySide6 for qt" if wanted == "qt" else "PyGObject and gir1.2-webkit2-4.1 for gtk"
+        )
     raise NoWindowBackendError(hint)
+
+
+def check_backend() -> int:
+    """Load the web view toolkit this installation would open a window with, without opening
+    one: 0 and its name on stdout, or 1 and what failed on stderr. A packaged app's smoke test
+    runs this, so a build that cannot open its window fails at build time."""
+    try:
+        gui = choose_backend()
+        _prepare_environment(gui)
+        module = {"qt": "webview.platforms.qt", "gtk": "webview.platforms.gtk"}.get(gui)
+        if module is not None:
+            importlib.import_module(module)
+    except Exception as exc:
+        print(f"cannot load the window's web view: {exc}", file=sys.stderr)
+        return 1
+    print(gui)
+    return 0
 
 
 # --- the app on a background loop ------------------------------------------------------------
@@ -232,6 +285,12 @@ def _prepare_environment(gui: str) -> None:
     if gui == "qt" and sys.platform.startswith("linux") and os.geteuid() == 0:
         # Chromium's sandbox refuses to run as root; quietly, since root is the user's choice.
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    typelibs = os.environ.get("GI_TYPELIB_PATH", "")
+    if gui == "gtk" and frozen_root and typelibs.startswith(frozen_root):
+        # PyInstaller's runtime hook points PyGObject at typelibs inside the app; a packaged
+        # app with the system's WebKitGTK carries none and must use the system's.
+        del os.environ["GI_TYPELIB_PATH"]
 
 
 def _quiet_pywebview() -> None:
@@ -244,6 +303,7 @@ def _quiet_pywebview() -> None:
 
 def _show(app: Hosted, gui: str, server: _ServerThread, features: WindowFeatures) -> None:
     """Open the window and run the GUI loop until it ends."""
+    startup.mark("loading the GUI toolkit")
     import webview
 
     _quiet_pywebview()
@@ -261,6 +321,7 @@ def _show(app: Hosted, gui: str, server: _ServerThread, features: WindowFeatures
     assert window is not None
 
     def on_before_show(window: Any) -> None:  # on the GUI thread, before the window shows
+        startup.mark("window about to show")
         if gui == "qt":
             _install_qt_hooks(window.native, origin)
         signal.signal(signal.SIGTERM, close)
@@ -275,6 +336,7 @@ def _show(app: Hosted, gui: str, server: _ServerThread, features: WindowFeatures
 
     window.events.before_show += on_before_show
     features.attach(window, f"{origin}/")  # menu, single instance, geometry
+    window.events.loaded += lambda: startup.mark("page loaded in the window")
     if gui != "qt":
         window.events.loaded += lambda: _check_location(window, origin, f"{origin}/")
     server.window = window

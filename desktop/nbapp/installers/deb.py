@@ -84,6 +84,15 @@ def deb_architecture() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf"}.get(machine, machine)
 
 
+# An app whose window is the system's WebKitGTK (nbapp package's default on Linux) cannot open
+# it without these: Depends, so that apt brings them with the app.
+_SYSTEM_WEBVIEW_PACKAGES = ("gir1.2-webkit2-4.1", "libgirepository-1.0-1")
+
+
+def _uses_system_webview(app_dir: Path) -> bool:
+    return any(p.is_dir() for p in app_dir.glob("*/gi")) or (app_dir / "gi").is_dir()
+
+
 def _has_qt_window(app_dir: Path) -> bool:
     return any(app_dir.rglob("libQt6WebEngineCore.so*"))
 
@@ -166,11 +175,15 @@ def desktop_entry(name: str, exec_line: str, icon: str) -> str:
     return text
 
 
+def _depends(app_dir: Path) -> list[str]:
+    return list(_SYSTEM_WEBVIEW_PACKAGES) if _uses_system_webview(app_dir) else []
+
+
 def _recommends(app_dir: Path) -> list[str]:
     """What the app loads from the system beyond libc: linked libraries and, for the window,
     those Qt WebEngine opens at run time. Recommends, not Depends: ``apt install`` brings them,
     and the app's headless mode (--no-window) runs without them."""
-    packages = linked_system_packages(app_dir) - {"libc6"}
+    packages = linked_system_packages(app_dir) - {"libc6", *_depends(app_dir)}
     if _has_qt_window(app_dir):
         packages |= set(_WINDOW_LIBRARIES)
     return sorted(packages)
@@ -186,7 +199,7 @@ def _control(payload: Payload, pkg: str, arch: str, installed_kib: int) -> str:
         f"Architecture: {arch}",
         f"Maintainer: {maintainer}",
         f"Installed-Size: {installed_kib}",
-        f"Depends: {', '.join(['libc6', *payload.depends])}",
+        f"Depends: {', '.join(['libc6', *payload.depends, *_depends(payload.app_dir)])}",
         "Section: utils",
         "Priority: optional",
     ]
@@ -237,8 +250,11 @@ def build_deb(payload: Payload) -> Path:
         # zstd: seconds where xz takes minutes for a few hundred MB, a little larger. dpkg reads
         # it since Debian 12 and Ubuntu 21.10; NBAPP_DEB_COMPRESSION=xz (or gzip) for older ones.
         compression = os.environ.get("NBAPP_DEB_COMPRESSION", "zstd")
+        # As tight as the format allows in reasonable time: zstd's level 19 on all cores.
+        level = {"zstd": "19", "xz": "9", "gzip": "9"}.get(compression, "9")
         run_tool(
-            ["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(root), str(out)],
+            ["dpkg-deb", "--root-owner-group", f"-Z{compression}", f"-z{level}",
+             f"--threads-max={os.cpu_count() or 1}", "--build", str(root), str(out)],
             "dpkg-deb",
-        )
+        )  # fmt: skip
     return out

@@ -22,6 +22,6 @@ def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 def build_tarball(payload: Payload) -> Path:
     out = payload.out_dir / f"{payload.name}-{payload.version}-linux-{deb_architecture()}.tar.gz"
-    with tarfile.open(out, "w:gz", compresslevel=6) as archive:
+    with tarfile.open(out, "w:gz", compresslevel=9) as archive:  # gzip's tightest
         archive.add(payload.app_dir, arcname=payload.name, filter=_as_root)
     return out

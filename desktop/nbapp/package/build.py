@@ -6,6 +6,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nbapp.errors import UsageError
 from nbapp.kernelspecs import ForeignKernel, choose_kernel
@@ -13,6 +14,9 @@ from nbapp.notebook import Notebook, load_notebook
 from nbapp.package import trim
 from nbapp.package.progress import Progress
 from nbapp.templates import Template
+
+if TYPE_CHECKING:
+    from nbapp.package.discover import Discovery
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _ICON_MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".ico": b"\x00\x00\x01\x00", ".icns": b"icns"}
@@ -37,6 +41,12 @@ class PackageRequest:
     kernel: ForeignKernel | None = None  # a non-Python notebook's installed kernel
     depends: tuple[str, ...] = ()  # Debian packages the .deb declares (its kernel's, say)
     template: Template | None = None  # None: nbapp's default page
+    webview: str = "system"  # system: the platform's web view (WebKitGTK on Linux); qt
+
+    @property
+    def backend(self) -> str:
+        """What the app's window is drawn with: gtk, qt, native (macOS, Windows) or none."""
+        return window_backend(self.window, self.webview)
 
     @classmethod
     def from_args(
@@ -55,6 +65,7 @@ class PackageRequest:
         version: str = "1.0.0",
         depends: list[str] | None = None,
         template: str | None = None,
+        webview: str = "system",
     ) -> PackageRequest:
         """Every user mistake becomes a one-line UsageError (exit 2) before anything runs."""
         from nbapp.template_choice import chosen_template
@@ -68,7 +79,7 @@ class PackageRequest:
                 f"--name {app_name!r}: use letters, digits, '.', '_' or '-' (at most 64)"
             )
         if window:
-            _check_window_support()
+            _check_window_support(window_backend(window, webview))
         kinds = tuple(dict.fromkeys(installers or []))
         _check_installers(kinds, onefile)
         relations = _checked_depends(depends or [], kinds)
@@ -90,6 +101,7 @@ class PackageRequest:
             kernel=kernel,
             depends=relations,
             template=chosen,
+            webview=webview,
         )
 
 
@@ -153,52 +165,106 @@ def _check_installers(kinds: tuple[str, ...], onefile: bool) -> None:
         check_can_build(kind)  # this platform and its tool, before minutes of building
 
 
-def _check_window_support() -> None:
-    from nbapp.window import NoWindowBackendError, choose_backend
+def window_backend(window: bool, webview: str) -> str:
+    if not window:
+        return "none"
+    if not sys.platform.startswith("linux"):
+        return "native"
+    return "qt" if webview == "qt" else "gtk"
 
+
+def _check_window_support(backend: str) -> None:
+    """The build machine must have what the app's window is built from."""
+    from nbapp.window import NoWindowBackendError, choose_backend, gtk_missing
+
+    if backend == "gtk":
+        problem = gtk_missing()
+        if problem:
+            raise UsageError(
+                f"the default window on Linux is the system's WebKitGTK, but {problem}; "
+                "or package with --webview qt (Qt WebEngine inside the app) or "
+                "--no-window-support"
+            )
+        return
     try:
-        choose_backend()
+        choose_backend("qt" if backend == "qt" else None)
     except NoWindowBackendError as exc:
         raise UsageError(f"{exc.message}; or package with --no-window-support") from None
 
 
 def package(request: PackageRequest) -> Path:
     """Build the app; the path of its executable."""
+    return package_all([request])[0]
+
+
+def package_all(requests: list[PackageRequest]) -> list[Path]:
+    """Build one app per request (each its own app), the freezes in one PyInstaller
+    process; the paths of their executables."""
     from nbapp.package.discover import discover
-    from nbapp.package.freeze import FreezeRequest, freeze
+    from nbapp.package.freeze import FreezeRequest, freeze_all
+
+    smoke = sum(r.smoke_test for r in requests)
+    total = 2 * len(requests) + 1 + smoke + sum(len(r.installers) for r in requests)
+    progress = Progress(total=total)
+    several = len(requests) > 1
+    freezes = []
+    for request in requests:
+        _hint_kernel_package(request)
+        notebook = request.notebook
+        with progress.stage("discover", f"running {notebook.path.name} once") as notes:
+            discovery = discover(notebook, cell_timeout=notebook.app.timeout, kernel=request.kernel)
+            notes.append(
+                f"{len(discovery.top_level_packages)} packages, {len(discovery.data_files)} "
+                f"data files, {len(discovery.widget_modules)} widget front ends"
+            )
+        freezes.append(
+            FreezeRequest(
+                name=request.name,
+                discovery=discovery,
+                outdir=request.outdir,
+                includes=request.includes,
+                icon=request.icon,
+                onefile=request.onefile,
+                window=request.window,
+                backend=request.backend,
+                debug=request.debug,
+                template=request.template,
+            )
+        )
+    kinds = {"one file" if r.onefile else "one folder" for r in requests}
+    detail = f"PyInstaller, {', '.join(sorted(kinds))}" + (
+        f", {len(requests)} apps in one process" if several else ""
+    )
+    with progress.stage("freeze", detail) as notes:
+        built = freeze_all(freezes)
+        notes.append(f"log: {built[0][1]}" if not several else "logs in nbapp's cache folder")
+    apps = []
+    for request, freeze_request, (executable, _log) in zip(requests, freezes, built, strict=True):
+        _finish(request, freeze_request.discovery, executable, progress, several=several)
+        apps.append(executable)
+    return apps
+
+
+def _finish(
+    request: PackageRequest,
+    discovery: Discovery,
+    executable: Path,
+    progress: Progress,
+    *,
+    several: bool,
+) -> None:
+    """Trim, smoke test, installers and the size report of one built app."""
     from nbapp.package.smoke import smoke_test
 
-    _hint_kernel_package(request)
-    progress = Progress(total=3 + request.smoke_test + len(request.installers))
-    notebook = request.notebook
-    with progress.stage("discover", f"running {notebook.path.name} once") as notes:
-        discovery = discover(notebook, cell_timeout=notebook.app.timeout, kernel=request.kernel)
-        notes.append(
-            f"{len(discovery.top_level_packages)} packages, {len(discovery.data_files)} data "
-            f"files, {len(discovery.widget_modules)} widget front ends"
-        )
-    freeze_request = FreezeRequest(
-        name=request.name,
-        discovery=discovery,
-        outdir=request.outdir,
-        includes=request.includes,
-        icon=request.icon,
-        onefile=request.onefile,
-        window=request.window,
-        debug=request.debug,
-        template=request.template,
-    )
-    kind = "one file" if request.onefile else "one folder"
-    with progress.stage("freeze", f"PyInstaller, {kind}") as notes:
-        executable, log_file = freeze(freeze_request)
-        notes.append(f"log: {log_file}")
-    with progress.stage("trim", "leaving out what the app never loads") as notes:
+    suffix = f" ({request.name})" if several else ""
+    with progress.stage("trim", f"leaving out what the app never loads{suffix}") as notes:
         target = executable if request.onefile else executable.parent
-        freed = 0 if request.onefile else trim.trim_folder(target)
+        freed = 0 if request.onefile else trim.trim_folder(target, request.backend)
         notes.append(f"{trim.human(trim.size_of(target))}, {trim.human(freed)} removed after build")
     if request.smoke_test:
-        with progress.stage("smoke test", f"starting {executable.name} headless") as notes:
-            result = smoke_test(executable, discovery, request.template)
+        what = "its web view, then headless" if request.backend in ("gtk", "qt") else "headless"
+        with progress.stage("smoke test", f"starting {executable.name} {what}") as notes:
+            result = smoke_test(executable, discovery, request.template, request.backend)
             seconds = result.seconds_to_done
             notes.append(f"{result.cells_checked} cells match, done after {seconds:.1f} s")
         if result.text_differences:
@@ -208,11 +274,13 @@ def package(request: PackageRequest) -> Path:
                 "(fine if they show times or random numbers)",
                 file=sys.stderr,
             )
+    installers = []
     for kind in request.installers:
         with progress.stage("installer", kind) as notes:
             installer = _build_installer(request, kind, executable)
+            installers.append(installer)
             notes.append(str(installer))
-    return executable
+    print(trim.size_report(target, installers), file=sys.stderr)
 
 
 def _hint_kernel_package(request: PackageRequest) -> None:

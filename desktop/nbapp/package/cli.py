@@ -17,7 +17,11 @@ def add_package_command(commands: Any) -> None:
         "A FOLDER becomes one app listing its notebooks (each run once at build time).",
     )
     package.add_argument(
-        "notebook", metavar="NOTEBOOK", help="the .ipynb file to package, or a folder of them"
+        "notebook",
+        metavar="NOTEBOOK",
+        nargs="+",
+        help="the .ipynb file to package (several: one app each, built in one go), or a folder "
+        "of them",
     )
     package.add_argument(
         "-o",
@@ -53,6 +57,14 @@ def add_package_command(commands: Any) -> None:
         help="leave the Qt window out: a much smaller app that only serves for a browser",
     )
     package.add_argument(
+        "--webview",
+        choices=("system", "qt"),
+        default="system",
+        help="the window's web view: system (default; the system's WebKitGTK on Linux, "
+        "which the app does not carry) or qt (Linux: Qt WebEngine inside the app, larger, "
+        "for machines without WebKitGTK)",
+    )
+    package.add_argument(
         "--installer",
         action="append",
         default=[],
@@ -83,29 +95,43 @@ def add_package_command(commands: Any) -> None:
 
 def run_package(args: argparse.Namespace) -> int:
     from nbapp.cli import names_folder
-    from nbapp.package.build import PackageRequest, package
+    from nbapp.errors import UsageError
+    from nbapp.package.build import PackageRequest, package_all
 
-    if names_folder(args.notebook):  # one app whose home page lists the folder's notebooks
+    if len(args.notebook) == 1 and names_folder(args.notebook[0]):
+        # One app whose home page lists the folder's notebooks.
         from nbapp.package.folder import run_folder_package
 
-        built = run_folder_package(args, Path(args.notebook))
+        built = run_folder_package(args, Path(args.notebook[0]))
         print(f"nbapp: built {built}", file=sys.stdout, flush=True)
         return 0
-    request = PackageRequest.from_args(
-        notebook=Path(args.notebook),
-        outdir=Path(args.outdir),
-        name=args.name,
-        icon=Path(args.icon) if args.icon else None,
-        onefile=args.onefile,
-        template=args.template,
-        includes=[Path(p) for p in args.include],
-        window=not args.no_window_support,
-        smoke_test=not args.no_smoke_test,
-        installers=args.installer,
-        version=args.app_version,
-        debug=args.debug,
-        depends=args.depends,
-    )
-    app = package(request)
-    print(f"nbapp: built {app}", file=sys.stdout, flush=True)
+    if any(names_folder(notebook) for notebook in args.notebook):
+        raise UsageError("a folder is packaged on its own, as one app: name it alone")
+    if len(args.notebook) > 1 and (args.name or args.include):
+        raise UsageError("--name and --include apply to one notebook; package it on its own")
+    requests = [
+        PackageRequest.from_args(
+            notebook=Path(notebook),
+            outdir=Path(args.outdir),
+            name=args.name,
+            icon=Path(args.icon) if args.icon else None,
+            onefile=args.onefile,
+            template=args.template,
+            includes=[Path(p) for p in args.include],
+            window=not args.no_window_support,
+            smoke_test=not args.no_smoke_test,
+            installers=args.installer,
+            version=args.app_version,
+            debug=args.debug,
+            webview=args.webview,
+            depends=args.depends,
+        )
+        for notebook in args.notebook
+    ]
+    names = [request.name for request in requests]
+    for name in names:
+        if names.count(name) > 1:
+            raise UsageError(f"two notebooks would both be the app {name!r} in {args.outdir}")
+    for app in package_all(requests):
+        print(f"nbapp: built {app}", file=sys.stdout, flush=True)
     return 0

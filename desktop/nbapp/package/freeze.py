@@ -6,6 +6,7 @@ the app goes to OUTDIR. PyInstaller's own output goes to a log file, named in an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nbapp import snapshot
 from nbapp.errors import NbappError, UsageError
 from nbapp.frozen import BUNDLE_DIR, CONFIG_FILE
 from nbapp.notebook import Notebook
@@ -25,6 +27,7 @@ from nbapp.templates import Template
 
 RECIPE_DIR_NAME = "build"
 # Loaded by name (importlib) in the window code path, so analysis cannot see them.
+GTK_WINDOW_IMPORTS = ("webview.platforms.gtk", "gi", "gi.repository")
 WINDOW_IMPORTS = (
     "webview.platforms.qt",
     "qtpy.QtCore",
@@ -61,6 +64,7 @@ class FreezeRequest:
     icon: Path | None
     onefile: bool
     window: bool
+    backend: str = "qt"  # gtk, qt, native or none (see build.window_backend)
     debug: bool = False
     template: Template | None = None
     # A folder app (nbapp.package.folder): the folder's name, and each of its notebooks with
@@ -81,7 +85,8 @@ def recipe_dir() -> Path:
 def cache_dir(request: FreezeRequest) -> Path:
     from platformdirs import user_cache_path
 
-    key = f"{request.discovery.notebook.path}|{request.name}|{request.onefile}|{request.window}"
+    notebook = request.discovery.notebook.path
+    key = f"{notebook}|{request.name}|{request.onefile}|{request.window}|{request.backend}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return user_cache_path("nbapp") / "package" / f"{request.name}-{digest}"
 
@@ -94,45 +99,76 @@ def app_path(request: FreezeRequest) -> Path:
     return request.outdir / request.name / f"{request.name}{suffix}"
 
 
-def freeze(request: FreezeRequest) -> tuple[Path, Path]:
-    """Build the app; its executable and the PyInstaller log file."""
+@dataclass(frozen=True)
+class _Prepared:
+    """A build whose spec is written, ready for PyInstaller."""
+
+    request: FreezeRequest
+    spec: Path
+    cache: Path
+    log_file: Path
+
+
+def _prepare(request: FreezeRequest) -> _Prepared:
     cache = cache_dir(request)
     bundle = cache / "bundle"
     shutil.rmtree(bundle, ignore_errors=True)
     bundle.mkdir(parents=True)
     config = _config(request, bundle)
-    recipe = recipe_dir()
+    template = (recipe_dir() / "nbapp.spec.in").read_text(encoding="utf-8")
     spec = cache / f"{request.name}.spec"
-    template = (recipe / "nbapp.spec.in").read_text(encoding="utf-8")
     spec.write_text(template.replace("@CONFIG@", json.dumps(config, indent=1)), "utf-8")
-    log_file = cache / "pyinstaller.log"
-    command = [
-        sys.executable,
-        "-m",
-        "PyInstaller",
-        "--noconfirm",
-        "--log-level",
-        "INFO" if request.debug else "WARN",
-        "--workpath",
-        str(cache / "work"),
-        "--distpath",
-        str(request.outdir),
-        str(spec),
-    ]
     request.outdir.mkdir(parents=True, exist_ok=True)
-    with log_file.open("w", encoding="utf-8") as log:
-        log.write(" ".join(command) + "\n")
-        log.flush()
-        result = subprocess.run(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=cache, check=False
-        )
-    executable = app_path(request)
-    if result.returncode != 0 or not executable.is_file():
-        raise FreezeError(
-            f"PyInstaller failed (exit {result.returncode}): {_last_error(log_file)}; "
-            f"full log: {log_file}"
-        )
-    return executable, log_file
+    return _Prepared(request, spec, cache, cache / "pyinstaller.log")
+
+
+def freeze(request: FreezeRequest) -> tuple[Path, Path]:
+    """Build the app; its executable and the PyInstaller log file."""
+    return freeze_all([request])[0]
+
+
+def freeze_all(requests: list[FreezeRequest]) -> list[tuple[Path, Path]]:
+    """Build each app, all in one PyInstaller process (``nbapp.package.batch``): from the
+    second app on, PyInstaller reuses what it learnt about Python's own library."""
+    prepared = [_prepare(request) for request in requests]
+    jobs = [
+        {
+            "spec": str(p.spec),
+            "workpath": str(p.cache / "work"),
+            "distpath": str(p.request.outdir),
+            "log": str(p.log_file),
+            "log_level": "INFO" if p.request.debug else "WARN",
+            "cwd": str(p.cache),
+        }
+        for p in prepared
+    ]
+    command = [sys.executable, "-m", "nbapp.package.batch"]
+    for p in prepared:
+        p.log_file.write_text(f"{' '.join(command)}: {p.spec}\n", encoding="utf-8")
+    done = subprocess.run(
+        command,
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    statuses = {}
+    for line in done.stdout.splitlines():
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            result = json.loads(line)
+            statuses[result["spec"]] = int(result["status"])
+    built = []
+    for p in prepared:
+        status = statuses.get(str(p.spec), done.returncode or 1)
+        executable = app_path(p.request)
+        if status != 0 or not executable.is_file():
+            detail = _last_error(p.log_file) if statuses else done.stderr.strip()[-300:]
+            raise FreezeError(
+                f"PyInstaller failed for {p.request.name} (exit {status}): {detail}; "
+                f"full log: {p.log_file}"
+            )
+        built.append((executable, p.log_file))
+    return built
 
 
 def _last_error(log_file: Path) -> str:
@@ -177,18 +213,22 @@ def _config(request: FreezeRequest, bundle: Path) -> dict[str, Any]:
         # A folder app's bundled folder is the app's folder (``nbapp run FOLDER``).
         "notebook": "notebook" if request.folder else f"notebook/{notebook.path.name}",
     }
+    snapshot_file = bundle / snapshot.BUNDLED_NAME
+    if _write_snapshot(discovery, bundled_notebook, snapshot_file, request.template):
+        settings["snapshot"] = snapshot.BUNDLED_NAME
+        datas.append([str(bundle / snapshot.BUNDLED_NAME), BUNDLE_DIR])
     app_json = bundle / CONFIG_FILE
     app_json.write_text(json.dumps(settings), "utf-8")
     datas.append([str(app_json), BUNDLE_DIR])
     datas += _widget_extension_datas(discovery.widget_modules)
     packages = [p for p in discovery.top_level_packages if p not in sys.stdlib_module_names]
-    excludes = trim.excluded_modules(window=request.window, needed=discovery.modules)
+    excludes = trim.excluded_modules(backend=request.backend, needed=discovery.modules)
     hidden = [
         *KERNEL_IMPORTS,
         *kernel_start_modules(discovery.kernel_modules, excludes),
         *discovery.modules,
         *(MATPLOTLIB_KERNEL_IMPORTS if "matplotlib" in packages else ()),
-        *(WINDOW_IMPORTS if request.window else ()),
+        *_window_imports(request.backend),
     ]
     return {
         "name": request.name,
@@ -201,13 +241,43 @@ def _config(request: FreezeRequest, bundle: Path) -> dict[str, Any]:
         "hookspath": [str(recipe / "hooks")],
         "runtime_hooks": [str(p) for p in sorted((recipe / "runtime_hooks").glob("*.py"))],
         "excludes": excludes,
-        "drop_pattern": trim.drop_pattern(),
+        "drop_pattern": trim.drop_pattern(request.backend),
         "keep_pattern": trim.keep_pattern(),
-        "prune_qt": request.window and sys.platform.startswith("linux"),
+        "prune_qt": request.backend == "qt",
         "icon": str(request.icon) if request.icon and sys.platform != "linux" else "",
         "onefile": request.onefile,
         "console": not (request.window and sys.platform == "win32"),
     }
+
+
+def _window_imports(backend: str) -> list[str]:
+    if backend == "gtk":
+        import pkgutil
+
+        import gi.overrides
+
+        overrides = [m.name for m in pkgutil.iter_modules(gi.overrides.__path__, "gi.overrides.")]
+        return [*GTK_WINDOW_IMPORTS, "gi.overrides", *overrides]
+    if backend in ("qt", "native"):
+        return list(WINDOW_IMPORTS)
+    return []
+
+
+def _write_snapshot(
+    discovery: Discovery, bundled_notebook: Path, target: Path, template: Template | None
+) -> bool:
+    """The build run's outputs, for the app to paint at once on its first launch."""
+    from nbapp.notebook import load_notebook
+
+    if discovery.executed is None:
+        return False
+    node = load_notebook(bundled_notebook).node  # as the app will load it
+    only_tagged = discovery.notebook.app.mode == "tagged"
+    key = snapshot.content_key(
+        node, only_tagged=only_tagged, show_tracebacks=False, query="", template=template
+    )
+    fragments = snapshot.from_run(discovery.executed, only_tagged=only_tagged, template=template)
+    return snapshot.write(target, snapshot.Snapshot(fragments, discovery.widget_state, key))
 
 
 def kernel_start_modules(modules: list[str], excludes: list[str]) -> list[str]:

@@ -86,11 +86,37 @@ def expected_fragments(discovery: Discovery, template: Template | None = None) -
 
 
 def smoke_test(
-    executable: Path, discovery: Discovery, template: Template | None = None
+    executable: Path,
+    discovery: Discovery,
+    template: Template | None = None,
+    backend: str = "none",
 ) -> SmokeResult:
-    """Start the built app headless with user folders of its own, and compare."""
+    """Start the built app headless with user folders of its own, and compare; first, if it
+    has a window, check that the web view it was built with (``backend``: gtk, qt) loads from
+    what it carries."""
+    if backend in ("gtk", "qt"):
+        check_window(executable, backend)
     with tempfile.TemporaryDirectory(prefix="nbapp-smoke-") as home:
         return _smoke_test(executable, discovery, Path(home), template)
+
+
+def check_window(executable: Path, backend: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in _STRIPPED_ENV}
+    try:
+        done = subprocess.run(
+            [str(executable), "--nbapp-check-window"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=_START_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise SmokeTestError("the built app did not finish loading its web view") from None
+    loaded = done.stdout.strip()
+    if done.returncode != 0 or loaded != backend:
+        detail = done.stderr.strip().splitlines()[-1:] or [f"it loaded {loaded or 'nothing'}"]
+        raise SmokeTestError(f"the built app cannot load its {backend} web view: {detail[0]}")
 
 
 def _clean_env(home: Path) -> dict[str, str]:

@@ -41,8 +41,9 @@ EXCLUDED_MODULES = (
 # config tries yaml): left out unless the build-time run really imported them.
 # (Not IPython.testing: IPython.core imports IPython.testing.skipdoctest, so every kernel needs it.)
 OPTIONAL_MODULES = ("pandas", "scipy", "sympy", "yaml", "bokeh")
-# Without a window, the whole Qt stack goes.
-WINDOW_MODULES = ("webview", "qtpy", "PySide6", "shiboken6")
+# Without a window, every web view binding goes.
+WINDOW_MODULES = ("webview", "qtpy", "PySide6", "shiboken6", "gi")
+QT_MODULES = ("qtpy", "PySide6", "shiboken6")
 
 # Qt parts the window (QtWebEngine widgets) never loads: translations, QML modules, and the
 # libraries of Qt modules nothing imports. libQt6Quick/Qml stay: WebEngineCore links to them.
@@ -101,24 +102,65 @@ KEEP_PATTERNS = (r"qtwebengine_locales/en-US\.pak$",)
 _LEFTOVERS = ("__pycache__",)
 
 
-def drop_pattern() -> str:
-    return "|".join(f"(?:{p})" for p in DROP_PATTERNS)
+# The system's WebKitGTK window (the Linux default): the app carries PyGObject's Python side and
+# uses the system's GTK, WebKit and the GLib they are built on. Two GLibs in one process do not
+# mix, so none of that stack is bundled (the .deb depends on it instead).
+SYSTEM_WEBVIEW_LIBS = (
+    r"(^|/)lib(glib|gobject|gio|gmodule|gthread|girepository)-[0-9.]+\.so",
+    r"(^|/)lib(ffi|cairo|cairo-gobject|pango[a-z0-9]*-[0-9.]+|harfbuzz[a-z-]*|fribidi|pixman-1|"
+    r"gdk[a-z_]*-[0-9.]+|gtk-[0-9.]+|atk[a-z-]*-[0-9.]+|webkit2gtk-[0-9.]+|"
+    r"javascriptcoregtk-[0-9.]+|soup-[0-9.]+|epoxy|fontconfig|freetype|png16|X[a-z]+|"
+    r"xcb[a-z-]*|wayland-[a-z]+|xkbcommon|dbus-1|mount|blkid|selinux|pcre2-8)\.so",
+    r"(^|/)gi_typelibs/",
+    r"(^|/)share/(glib-2\.0|icons|themes|locale|fontconfig|mime|X11)/",
+    r"(^|/)lib/(gdk-pixbuf-2\.0|gio|gtk-3\.0)/",
+)
+
+
+def drop_pattern(backend: str = "none") -> str:
+    patterns = [*DROP_PATTERNS, *(SYSTEM_WEBVIEW_LIBS if backend == "gtk" else ())]
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def typelib_modules() -> list[str]:
+    """``gi.repository`` modules PyInstaller has hooks for: each hook would bundle that
+    library and its typelib, which a GTK build takes from the system instead. Left out of the
+    analysis, they are still imported at run time by PyGObject's own importer."""
+    import _pyinstaller_hooks_contrib
+    import PyInstaller
+
+    places = [
+        Path(PyInstaller.__file__).parent / "hooks",
+        Path(_pyinstaller_hooks_contrib.__file__).parent / "stdhooks",
+    ]
+    names = {
+        hook.name[len("hook-") : -len(".py")]
+        for place in places
+        for hook in place.glob("hook-gi.repository.*.py")
+    }
+    return sorted(names)
 
 
 def keep_pattern() -> str:
     return "|".join(f"(?:{p})" for p in KEEP_PATTERNS)
 
 
-def excluded_modules(*, window: bool, needed: list[str]) -> list[str]:
-    """What the analysis must skip; a module the notebook really imported is never skipped."""
+def excluded_modules(*, backend: str, needed: list[str]) -> list[str]:
+    """What the analysis must skip for a window drawn with ``backend`` (gtk, qt, native or
+    none); a module the notebook really imported is never skipped."""
     top_needed = {name.split(".")[0] for name in needed}
-    excluded = [*EXCLUDED_MODULES, *OPTIONAL_MODULES, *(() if window else WINDOW_MODULES)]
+    window: tuple[str, ...] = {
+        "none": WINDOW_MODULES,
+        "qt": ("gi",),
+        "gtk": (*QT_MODULES, *typelib_modules()),
+    }.get(backend, ())
+    excluded = [*EXCLUDED_MODULES, *OPTIONAL_MODULES, *window]
     return [name for name in excluded if name.split(".")[0] not in top_needed]
 
 
-def trim_folder(app_dir: Path) -> int:
+def trim_folder(app_dir: Path, backend: str = "none") -> int:
     """Remove leftovers (matching the drop patterns, caches) from a onedir app; bytes freed."""
-    drop, keep = re.compile(drop_pattern()), re.compile(keep_pattern())
+    drop, keep = re.compile(drop_pattern(backend)), re.compile(keep_pattern())
     freed = 0
     for path in sorted(app_dir.rglob("*"), reverse=True):
         relative = path.relative_to(app_dir).as_posix()
@@ -145,6 +187,50 @@ def size_of(path: Path) -> int:
 
 def human(size: int) -> str:
     return f"{size / 1e6:.0f} MB"
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+REPORT_PARTS = 10
+
+
+def parts_of(target: Path) -> list[tuple[str, int]]:
+    """What takes the room in an app, largest first: each package or library folder in the
+    one-folder app's ``_internal`` (a package's ``.libs`` folder counted with it), each large
+    file on its own; PySide6's Qt libraries one by one, since they dominate a Qt build."""
+    internal = target / "_internal" if (target / "_internal").is_dir() else target
+    sizes: dict[str, int] = {}
+    for entry in internal.iterdir():
+        name = entry.name.removesuffix(".libs") if entry.is_dir() else entry.name
+        if entry.is_dir() and name == "PySide6":
+            for path in entry.rglob("*"):
+                if path.is_file() and not path.is_symlink():
+                    big = path.stat().st_size > 8 * 2**20
+                    key = f"PySide6/{path.name}" if big else "PySide6 (the rest)"
+                    sizes[key] = sizes.get(key, 0) + path.stat().st_size
+            continue
+        sizes[name] = sizes.get(name, 0) + size_of(entry)
+    return sorted(sizes.items(), key=lambda item: item[1], reverse=True)
+
+
+def size_report(target: Path, installers: list[Path] | None = None) -> str:
+    """The lines ``nbapp package`` ends with: the app's size, its largest parts, installers."""
+    total = size_of(target)
+    kind = "one file" if target.is_file() else "one folder"
+    lines = [f"nbapp: size of {target}: {mib(total)} ({kind})"]
+    if target.is_dir():
+        parts = parts_of(target)
+        width = max((len(name) for name, _ in parts[:REPORT_PARTS]), default=0)
+        for name, size in parts[:REPORT_PARTS]:
+            lines.append(f"  {name:<{width}}  {mib(size):>10}")
+        rest = sum(size for _, size in parts[REPORT_PARTS:])
+        if rest:
+            lines.append(f"  {'the rest':<{width}}  {mib(rest):>10}")
+    for installer in installers or []:
+        lines.append(f"nbapp: size of {installer}: {mib(size_of(installer))}")
+    return "\n".join(lines)
 
 
 # --- Qt: keep the libraries the window's modules really link to --------------------------------
