@@ -274,13 +274,14 @@ class Packaged:
 
 @pytest.fixture(scope="module")
 def widget_app(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
-    """The widget notebook through ``nbapp package --installer deb --installer tar.gz``,
-    with the Qt window (so its .deb recommends the window's system libraries)."""
+    """The widget notebook through ``nbapp package --webview qt --installer deb --installer
+    tar.gz``: the self-contained Qt window build (its .deb recommends the window's system
+    libraries; the default, system WebKitGTK build is in tests/test_package_window.py)."""
     folder = tmp_path_factory.mktemp("widgetapp")
     notebook = write_notebook(folder / "widgetapp.ipynb", WIDGET_NOTEBOOK)
     icon = _png(folder / "icon.png", 128)
     out = folder / "dist"
-    command = [NBAPP, "package", str(notebook), "-o", str(out)]
+    command = [NBAPP, "package", str(notebook), "-o", str(out), "--webview", "qt"]
     command += ["--icon", str(icon), "--app-version", "0.1.0"]
     command += ["--installer", "deb", "--installer", "tar.gz"]
     done = subprocess.run(
