@@ -1,14 +1,21 @@
-"""Start-up of ``nbapp run`` in a real window: process start to window shown, and to the first
-output visible on screen.
+"""Start-up of ``nbapp run`` and of packaged apps in a real window: process start to window
+shown, to the first output on screen, and to every output on screen.
 
 Runs under a private Xvfb. "Window shown" is the moment xdotool first finds a visible window
-with the notebook's title; "first output visible" is the moment the screen first holds the
-first cell's magenta block (a 600x300 div), read straight from the X server. A second cell
-sleeps, so the first output must show before the notebook has finished.
+with the notebook's title; "first output" is the moment the screen first holds the first cell's
+magenta block (a 600x300 div), "every output" the moment it also holds the last cell's green
+block, read straight from the X server. Between them a cell sleeps 3 s, so without a snapshot
+every output takes at least 3 s; with one (the last run's for ``nbapp run``, the build run's
+for a packaged app started with a fresh HOME) both blocks are painted at once, dimmed until
+the live run confirms them (dimmed blocks count: they are on screen).
 
-    .venv/bin/python bench/window_start.py --runs 5 [--screenshot docs/images/window.png]
+    .venv/bin/python bench/window_start.py --runs 5 [--app dist/start/start ...]
+        [--package OUTDIR] [--screenshot docs/images/window.png]
 
-``--screenshot`` also runs examples/demo.ipynb and saves its window once the page is done.
+``--package OUTDIR`` first builds the bench notebook with `nbapp package` twice (the default
+system web view, and ``--webview qt``) into OUTDIR and measures both apps too. ``nbapp run``
+is measured with the last run's snapshot (after one unmeasured run) and without one
+(``--no-snapshot``). ``--screenshot`` also runs examples/demo.ipynb and saves its window.
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ from PIL import Image
 from Xlib import X, display
 
 ROOT = Path(__file__).resolve().parent.parent
-NBAPP = str(ROOT / ".venv" / "bin" / "nbapp")
+NBAPP = str(Path(sys.executable).with_name("nbapp"))  # the nbapp of the running venv
 MAGENTA = (255, 0, 255)
+SLEEP_SECONDS = 3
 SERVING = re.compile(r"^nbapp: serving .* at (http://\S+)$")
 SCREEN = (1280, 800)
 
@@ -58,9 +66,20 @@ def grab(conn: display.Display) -> Image.Image:
     return Image.frombytes("RGB", SCREEN, raw.data, "raw", "BGRX")
 
 
-def magenta_pixels(image: Image.Image) -> int:
+def block_pixels(image: Image.Image) -> tuple[int, int]:
+    """Pixels (at 1/4 scale) of the magenta and of the green block, live or dimmed."""
     small = image.resize((SCREEN[0] // 4, SCREEN[1] // 4), Image.Resampling.NEAREST)
-    return sum(n for n, colour in small.getcolors(small.width * small.height) if colour == MAGENTA)
+    magenta = green = 0
+    for n, (r, g, b) in small.getcolors(small.width * small.height) or []:
+        if r > 240 and b > 240 and g < 160:
+            magenta += n
+        elif g > 240 and r < 160 and b < 160:
+            green += n
+    return magenta, green
+
+
+def magenta_pixels(image: Image.Image) -> int:
+    return block_pixels(image)[0]
 
 
 def find_window(env: dict[str, str], title: str) -> str:
@@ -75,13 +94,15 @@ def find_window(env: dict[str, str], title: str) -> str:
 
 
 def write_notebook(path: Path) -> None:
-    block = "<div style='width:600px;height:300px;background:#ff00ff'></div>"
+    block = "<div style='width:600px;height:{}px;background:#{}'></div>"
     cells = [
         {"cell_type": "markdown", "metadata": {}, "source": "# Start Bench"},
         {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-         "source": f"from IPython.display import HTML\nHTML({block!r})"},
+         "source": f"from IPython.display import HTML\nHTML({block.format(300, 'ff00ff')!r})"},
         {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-         "source": "import time\ntime.sleep(2)"},
+         "source": f"import time\ntime.sleep({SLEEP_SECONDS})"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": f"from IPython.display import HTML\nHTML({block.format(120, '00ff00')!r})"},
     ]  # fmt: skip
     notebook = {
         "cells": cells,
@@ -92,30 +113,32 @@ def write_notebook(path: Path) -> None:
     path.write_text(json.dumps(notebook), encoding="utf-8")
 
 
-def one_run(env: dict[str, str], notebook: Path, conn: display.Display) -> tuple[float, float]:
+def one_run(
+    env: dict[str, str], argv: list[str], conn: display.Display
+) -> tuple[float, float, float]:
+    """Window shown, first output on screen, every output on screen (s from process start)."""
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [NBAPP, "run", "--port", "0", str(notebook)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    shown = visible = 0.0
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shown = first = every = 0.0
     try:
-        while time.monotonic() - start < 60:
+        while time.monotonic() - start < 90:
             now = time.monotonic() - start
             if not shown and find_window(env, "Start Bench"):
                 shown = now
-            if shown and magenta_pixels(grab(conn)) > 0.9 * 150 * 75:
-                visible = time.monotonic() - start
-                break
+            if shown:
+                magenta, green = block_pixels(grab(conn))
+                if not first and magenta > 0.9 * 150 * 75:
+                    first = time.monotonic() - start
+                if first and green > 0.9 * 150 * 30:
+                    every = time.monotonic() - start
+                    break
             time.sleep(0.02)
         else:
-            raise RuntimeError("the first output never showed")
+            raise RuntimeError(f"not every output showed: {argv}")
     finally:
         proc.terminate()
         proc.wait(30)
-    return shown, visible
+    return shown, first, every
 
 
 def screenshot(env: dict[str, str], conn: display.Display, target: Path) -> None:
@@ -169,9 +192,33 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
 
 
+def package(notebook: Path, outdir: Path, webview: str, env: dict[str, str]) -> Path:
+    name = f"start-{webview}"
+    argv = [NBAPP, "package", str(notebook), "-o", str(outdir), "--name", name]
+    argv += ["--webview", webview]
+    started = time.monotonic()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"nbapp package failed: {done.stderr[-2000:]}")
+    print(f"built {name} in {time.monotonic() - started:.0f} s")
+    for line in done.stderr.splitlines():
+        if line.startswith(("nbapp: size of", "  ")):
+            print(line)
+    return outdir / name / name
+
+
+def measure(label: str, runs: list[tuple[float, float, float]]) -> None:
+    print(f"{label}:")
+    print(f"  window shown:          {summary([r[0] for r in runs])}")
+    print(f"  first output on screen: {summary([r[1] for r in runs])}")
+    print(f"  every output on screen: {summary([r[2] for r in runs])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--app", type=Path, action="append", default=[])
+    parser.add_argument("--package", type=Path, help="build the bench notebook into this folder")
     parser.add_argument("--screenshot", type=Path)
     args = parser.parse_args()
     server, name = start_xvfb()
@@ -182,11 +229,28 @@ def main() -> None:
         try:
             notebook = Path(tmp) / "start.ipynb"
             write_notebook(notebook)
-            one_run(env, notebook, conn)  # warm the OS file cache; not counted
-            runs = [one_run(env, notebook, conn) for _ in range(args.runs)]
-            print(f"runs: {args.runs}, load average before: {os.getloadavg()[0]:.2f}")
-            print(f"process start -> window shown:         {summary([r[0] for r in runs])}")
-            print(f"process start -> first output visible: {summary([r[1] for r in runs])}")
+            apps = list(args.app)
+            if args.package:
+                apps += [package(notebook, args.package, w, env) for w in ("system", "qt")]
+            print(f"load average before: {os.getloadavg()}")
+            run = [NBAPP, "run", "--port", "0", str(notebook)]
+            one_run(env, run, conn)  # warms the OS file cache and leaves a snapshot
+            with_snapshot = [one_run(env, run, conn) for _ in range(args.runs)]
+            without = [one_run(env, [*run, "--no-snapshot"], conn) for _ in range(args.runs)]
+            packaged = {}
+            for app in apps:
+                runs = []
+                for number in range(args.runs):
+                    home = Path(tmp) / f"home-{app.name}-{number}"  # a first launch each time
+                    home.mkdir()
+                    clean = {"PATH": "/usr/bin:/bin", "HOME": str(home), "DISPLAY": name}
+                    runs.append(one_run(clean, [str(app), "--port", "0"], conn))
+                packaged[app] = runs
+            print(f"runs: {args.runs} each, load average after: {os.getloadavg()}")
+            measure("nbapp run, last run's snapshot", with_snapshot)
+            measure("nbapp run --no-snapshot", without)
+            for app, runs in packaged.items():
+                measure(f"packaged {app} (fresh HOME: the build's snapshot)", runs)
             if args.screenshot:
                 screenshot(env, conn, args.screenshot)
         finally:

@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from tornado.httpserver import HTTPServer
 
-from nbapp import snapshot
+from nbapp import snapshot, startup
 from nbapp.dashboard import Dashboard
 from nbapp.early_kernel import EarlyKernel
 from nbapp.notebook import Notebook
@@ -156,10 +156,15 @@ class App:
             )
         )
         server.add_sockets(self._sockets)
+        startup.mark("server listening (page with the snapshot can be served)")
+        # The page (with the last run's snapshot) can be served now; what runs and renders
+        # cells loads meanwhile, on a thread, while the kernel starts.
+        preload = asyncio.get_running_loop().run_in_executor(None, Dashboard.preload)
         try:
             await dashboard.start()  # the kernel starts now, not at first page load
             on_ready(self)
             await self._stop.wait()
+            await preload
         finally:
             server.stop()
             await dashboard.close()

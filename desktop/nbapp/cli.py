@@ -282,6 +282,7 @@ def _export_pdf(notebook: Notebook, settings: RunSettings, out: Path) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from nbapp import startup
     from nbapp.early_kernel import launch_early
     from nbapp.loopback import bind_loopback
     from nbapp.notebook import load_notebook
@@ -316,6 +317,7 @@ def _run(args: argparse.Namespace) -> int:
             if python
             else None
         )
+        startup.mark("notebook read, kernel process launched")
         try:
             return _serve(
                 args, notebook, settings, gui, sockets=sockets, early=early, instance=instance
@@ -481,6 +483,9 @@ def _window_backend(settings: RunSettings) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(getattr(args, "debug", False))
+    from nbapp import startup
+
+    startup.flush()
     try:
         return _dispatch(args)
     except NbappError as exc:
@@ -536,6 +541,9 @@ def run_packaged(
     args.working_dir = prepare(notebook if notebook.is_dir() else notebook.parent, prog)
     args.app_id = f"packaged:{prog}"
     _configure_logging(args.debug)
+    from nbapp import startup
+
+    startup.flush()
     try:
         return _run(args)
     except NbappError as exc:

@@ -17,24 +17,27 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbformat import NotebookNode
 
+from nbapp import startup
 from nbapp.comms import output_widgets, send_updates
 from nbapp.early_kernel import EarlyKernel
 from nbapp.errors import KernelError
-from nbapp.execute import CellResult, CellRunner, Outcome
 from nbapp.kernel import PrivateKernel
 from nbapp.layout import REGIONS, Placement, parts, place_all, servable_mark
 from nbapp.library_assets import front_ends_for
 from nbapp.notebook import Notebook
 from nbapp.preload import imported_packages, modules_to_preload
-from nbapp.render import CellRenderer
 from nbapp.settings import RunSettings, kernel_env
 from nbapp.snapshot import Fragment, Snapshot, fragment_digest
 from nbapp.templates import TemplateError
 from nbapp.widget_memory import WidgetMemory, page_update
+
+if TYPE_CHECKING:
+    from nbapp.execute import CellResult, CellRunner
+    from nbapp.render import CellRenderer
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +114,7 @@ class Dashboard:
         ``keep_snapshot``: called (on a worker thread) with this run's once it is done."""
         self.notebook = notebook
         self._settings = settings
-        self._renderer = CellRenderer(
-            show_tracebacks=settings.show_tracebacks, template=settings.template
-        )
+        self._renderer_made: CellRenderer | None = None
         self._placements = place_all(notebook.node, only_tagged=settings.only_tagged)
         # BokehJS and Panel, for the page to load while the kernel imports them.
         self._front_ends = front_ends_for(imported_packages(notebook.node.cells))
@@ -149,6 +150,25 @@ class Dashboard:
         self.widget_state: dict[str, Any] = {}  # as the run left it; for static exports
         # The values the user gave the widgets, given back after each run (None: not kept).
         self.memory = memory
+
+    @property
+    def _renderer(self) -> CellRenderer:
+        """nbconvert is most of what the server imports: it loads when the first cell is
+        shown (``preload`` starts it on a thread as soon as the page is being served), not
+        before the page with the last run's snapshot can go out."""
+        if self._renderer_made is None:
+            from nbapp.render import CellRenderer
+
+            self._renderer_made = CellRenderer(
+                show_tracebacks=self._settings.show_tracebacks, template=self._settings.template
+            )
+        return self._renderer_made
+
+    @staticmethod
+    def preload() -> None:
+        """Import what running and rendering cells needs (see ``_renderer``); any thread."""
+        import nbapp.execute
+        import nbapp.render  # noqa: F401
 
     # --- what pages see -------------------------------------------------------------------
     def subscribe(self) -> asyncio.Queue[Event | None]:
@@ -225,6 +245,8 @@ class Dashboard:
             html = self._renderer.render(part, self.notebook.node.metadata, fields)
             if not html:
                 continue  # the template leaves this cell out (e.g. hidden in a grid view)
+            if not self._fragments:
+                startup.mark("first live cell rendered")
             self._fragments[index, where.region] = (html, where)
             self._publish(Section(index, html, where, snapshot=False).event())
 
@@ -371,6 +393,8 @@ class Dashboard:
         await send_updates(self.kernel, updates, output_widgets(self.widget_state), watch=watch)
 
     async def _connect(self) -> CellRunner:
+        from nbapp.execute import CellRunner
+
         assert self.kernel is not None
         if not self.kernel.started:
             await self.kernel.start()
@@ -381,11 +405,14 @@ class Dashboard:
             max_output_bytes=self._settings.max_output_bytes,
         )
         await runner.connect()
+        startup.mark("kernel ready")
         self.kernel_ready.set()
         return runner
 
     async def _run_cells(self, runner: CellRunner | None) -> bool:
         """Show each cell in order; False if a cell failed, timed out or lost the kernel."""
+        from nbapp.execute import Outcome
+
         position = 0
         for index, cell in enumerate(self.notebook.node.cells):
             if cell.cell_type != "code":
@@ -413,6 +440,8 @@ class Dashboard:
         return True
 
     def _failure_status(self, result: CellResult, position: int) -> Status:
+        from nbapp.execute import Outcome
+
         number = result.index + 1
         later = " Later cells were not run."
         if result.outcome is Outcome.TIMEOUT:
