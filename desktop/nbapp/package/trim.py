@@ -174,6 +174,10 @@ def trim_folder(app_dir: Path, backend: str = "none") -> int:
 
 
 def size_of(path: Path) -> int:
+    """Bytes in ``path``; a symlink counts nothing (PyInstaller links libraries it also
+    keeps in a package's .libs folder: counted once, there)."""
+    if path.is_symlink():
+        return 0
     if path.is_file():
         return path.stat().st_size
     total = 0
