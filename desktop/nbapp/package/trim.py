@@ -7,9 +7,11 @@ both onedir and onefile builds. ``trim_folder`` then removes leftovers from a on
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 # Never imported by an app: the builder, test tools, completion, GUI toolkits we do not use.
@@ -117,8 +119,49 @@ SYSTEM_WEBVIEW_LIBS = (
 )
 
 
+# Where the system's WebKitGTK and GObject Introspection libraries are, per architecture.
+_SYSTEM_LIB_DIRS = (
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+)
+_SYSTEM_WEBVIEW_ROOTS = ("libwebkit2gtk-4.1.so.0", "libgirepository-1.0.so.1")
+
+
+@functools.cache
+def system_webview_libraries() -> frozenset[str]:
+    """Every library the system's WebKitGTK and libgirepository load (ldd, so the whole
+    closure: GLib, GTK, libstdc++, zlib, sqlite, ...). A GTK app must not carry its own copy of
+    any of them: the bundled one is found first and the system's newer WebKitGTK (on the
+    target machine) would load it instead of its own, failing on a missing symbol version. The
+    .deb depends on WebKitGTK, which brings them all."""
+    names: set[str] = set()
+    for root in _SYSTEM_WEBVIEW_ROOTS:
+        for folder in _SYSTEM_LIB_DIRS:
+            library = Path(folder, root)
+            if not library.exists():
+                continue
+            done = subprocess.run(
+                ["ldd", str(library)], capture_output=True, text=True, check=False
+            )
+            names.add(root)
+            names.update(
+                Path(line.split("=>")[1].split()[0]).name
+                for line in done.stdout.splitlines()
+                if "=>" in line and "/" in line.split("=>")[1]
+            )
+            break
+    return frozenset(names)
+
+
 def drop_pattern(backend: str = "none") -> str:
-    patterns = [*DROP_PATTERNS, *(SYSTEM_WEBVIEW_LIBS if backend == "gtk" else ())]
+    patterns = list(DROP_PATTERNS)
+    if backend == "gtk":
+        patterns += SYSTEM_WEBVIEW_LIBS
+        exact = sorted(system_webview_libraries())
+        if exact:
+            patterns.append(r"(^|/)(" + "|".join(re.escape(name) for name in exact) + r")$")
     return "|".join(f"(?:{p})" for p in patterns)
 
 
