@@ -1,10 +1,9 @@
 """Run PyInstaller on several spec files in one process (``python -m nbapp.package.batch``).
 
-PyInstaller keeps the module graph of Python's own library (base_library.zip, about a
-quarter of a small app's build) and its look-ups of shared libraries in memory for the life
-of the process; one process for all of ``nbapp package``'s apps reuses them from the second
-app on. Each build's output goes to its own log file; one JSON line per build on stdout says
-how it ended.
+PyInstaller keeps the module graph of Python's own start-up modules (base_library.zip) and
+its look-ups of shared libraries (ldd) in memory for the life of the process; one process for
+all of ``nbapp package``'s apps reuses them from the second app on. Each build's output goes to
+its own log file; one JSON line per build on stdout says how it ended.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -39,7 +39,60 @@ def _run_one(job: dict[str, Any]) -> int:
     return 0
 
 
+def share_base_graph() -> None:
+    """Let every build of this process reuse PyInstaller's graph of Python's start-up modules.
+
+    PyInstaller reuses that graph only for an Analysis whose excludes equal the first one's,
+    and nbapp's apps differ in excludes (each leaves out what its notebook does not use). The
+    excludes are lazy nodes of the graph, and the start-up modules never import any of nbapp's
+    excluded names; so before each build the cached graph takes that build's excludes, unless
+    one of the names that change is already a node of it (then PyInstaller builds a new one,
+    as it would anyway). Without PyInstaller's internals as expected, nothing is changed.
+    """
+    from PyInstaller.depend import analysis
+    from PyInstaller.lib.modulegraph.find_modules import get_implies
+
+    original = analysis.initialize_modgraph
+    if not callable(original) or not hasattr(analysis, "_cached_module_graph_"):
+        return
+    implies = dict(get_implies())
+
+    def initialize_modgraph(excludes: Any = (), user_hook_dirs: Any = ()) -> Any:
+        wanted = list(excludes or ())
+        if "__main__" not in wanted:
+            wanted.append("__main__")  # as PyInstaller adds it
+        cached = analysis._cached_module_graph_
+        if cached is not None and list(cached._excludes) != wanted:
+            _retarget(cached, wanted, implies)
+        return original(excludes=wanted, user_hook_dirs=user_hook_dirs)
+
+    analysis.initialize_modgraph = initialize_modgraph
+    from PyInstaller.building import build_main
+
+    if getattr(build_main, "initialize_modgraph", None) is original:
+        build_main.initialize_modgraph = initialize_modgraph
+
+
+def _retarget(graph: Any, excludes: list[str], implies: dict[str, Any]) -> None:
+    old, new = set(graph._excludes), set(excludes)
+    nodes = {str(ident) for ident in graph.graph.node_list()}
+    for name in old ^ new:
+        if name in nodes or any(node.startswith(f"{name}.") for node in nodes):
+            return  # the graph already holds it: not reusable for these excludes
+        if name in old and graph.lazynodes.get(name, ...) is not None:
+            return  # consumed or changed since: leave the graph as it is
+    for name in old - new:
+        if name in implies:
+            graph.lazynodes[name] = implies[name]
+        else:
+            graph.lazynodes.pop(name, None)
+    for name in new - old:
+        graph.lazynodes[name] = None
+    graph._excludes = list(excludes)
+
+
 def main() -> int:
+    share_base_graph()
     jobs: list[dict[str, Any]] = json.loads(sys.stdin.read())
     results = os.dup(1)
     saved_err = os.dup(2)
@@ -52,6 +105,7 @@ def main() -> int:
         os.dup2(fd, 2)
         os.close(fd)
         os.chdir(job["cwd"])
+        started = time.monotonic()
         try:
             status = _run_one(job)
         finally:
@@ -59,7 +113,9 @@ def main() -> int:
             sys.stderr.flush()
             os.dup2(saved_err, 1)
             os.dup2(saved_err, 2)
-        os.write(results, (json.dumps({"spec": job["spec"], "status": status}) + "\n").encode())
+        seconds = round(time.monotonic() - started, 1)
+        result = {"spec": job["spec"], "status": status, "seconds": seconds}
+        os.write(results, (json.dumps(result) + "\n").encode())
     return 0
 
 

@@ -237,12 +237,15 @@ def package_all(requests: list[PackageRequest]) -> list[Path]:
     )
     with progress.stage("freeze", detail) as notes:
         built = freeze_all(freezes)
-        notes.append(f"log: {built[0][1]}" if not several else "logs in nbapp's cache folder")
-    apps = []
-    for request, freeze_request, (executable, _log) in zip(requests, freezes, built, strict=True):
-        _finish(request, freeze_request.discovery, executable, progress, several=several)
-        apps.append(executable)
-    return apps
+        if several:
+            times = zip(requests, built, strict=True)
+            notes.append(", ".join(f"{r.name} {b.seconds:.0f} s" for r, b in times))
+            notes.append("logs in nbapp's cache folder")
+        else:
+            notes.append(f"log: {built[0].log_file}")
+    for request, freeze_request, frozen in zip(requests, freezes, built, strict=True):
+        _finish(request, freeze_request.discovery, frozen.executable, progress, several=several)
+    return [frozen.executable for frozen in built]
 
 
 def _finish(

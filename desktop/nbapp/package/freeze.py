@@ -122,12 +122,21 @@ def _prepare(request: FreezeRequest) -> _Prepared:
     return _Prepared(request, spec, cache, cache / "pyinstaller.log")
 
 
-def freeze(request: FreezeRequest) -> tuple[Path, Path]:
-    """Build the app; its executable and the PyInstaller log file."""
+@dataclass(frozen=True)
+class Frozen:
+    """A built app: its executable, PyInstaller's log, the seconds PyInstaller took on it."""
+
+    executable: Path
+    log_file: Path
+    seconds: float
+
+
+def freeze(request: FreezeRequest) -> Frozen:
+    """Build the app."""
     return freeze_all([request])[0]
 
 
-def freeze_all(requests: list[FreezeRequest]) -> list[tuple[Path, Path]]:
+def freeze_all(requests: list[FreezeRequest]) -> list[Frozen]:
     """Build each app, all in one PyInstaller process (``nbapp.package.batch``): from the
     second app on, PyInstaller reuses what it learnt about Python's own library."""
     prepared = [_prepare(request) for request in requests]
@@ -152,11 +161,13 @@ def freeze_all(requests: list[FreezeRequest]) -> list[tuple[Path, Path]]:
         text=True,
         check=False,
     )
-    statuses = {}
+    statuses: dict[str, int] = {}
+    seconds: dict[str, float] = {}
     for line in done.stdout.splitlines():
         with contextlib.suppress(ValueError, KeyError, TypeError):
             result = json.loads(line)
             statuses[result["spec"]] = int(result["status"])
+            seconds[result["spec"]] = float(result["seconds"])
     built = []
     for p in prepared:
         status = statuses.get(str(p.spec), done.returncode or 1)
@@ -167,7 +178,7 @@ def freeze_all(requests: list[FreezeRequest]) -> list[tuple[Path, Path]]:
                 f"PyInstaller failed for {p.request.name} (exit {status}): {detail}; "
                 f"full log: {p.log_file}"
             )
-        built.append((executable, p.log_file))
+        built.append(Frozen(executable, p.log_file, seconds.get(str(p.spec), 0.0)))
     return built
 
 
