@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import select
 import shutil
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_playwright
 
+import packaged_apps
 from support import Running, start_nbapp, write_notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +47,23 @@ def own_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     next start's snapshot, and a test must not open on what another test (or an earlier
     test run) left for a notebook with the same content."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
+@pytest.fixture(scope="session")
+def default_build(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> packaged_apps.Build:
+    """The apps every selected test module using this fixture names in ``DEFAULT_BUILD``,
+    built by one `nbapp package` command (see tests/packaged_apps.py)."""
+    if importlib.util.find_spec("PyInstaller") is None:
+        pytest.skip("needs PyInstaller (`pip install -e .[package]`; `make test` installs it)")
+    modules = {
+        item.module
+        for item in request.session.items
+        if "default_build" in getattr(item, "fixturenames", ()) and item.module is not None
+    }
+    names = sorted({name for module in modules for name in getattr(module, "DEFAULT_BUILD", ())})
+    return packaged_apps.build(names, tmp_path_factory.mktemp("default-build"))
 
 
 @pytest.fixture

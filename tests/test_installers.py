@@ -288,6 +288,8 @@ def widget_app(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
         command,
         capture_output=True,
         text=True,
+        # Its work folders in the test's own cache folder, not the user's.
+        env={**os.environ, "XDG_CACHE_HOME": str(folder / "cache")},
         timeout=900,
         check=False,
     )

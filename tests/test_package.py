@@ -1,7 +1,9 @@
 """`nbapp package`: a real PyInstaller build, run with a clean environment, checked in Chromium.
 
-The app is built ONCE for this module (onedir, ~1 min); every test here then runs that build.
-The build-free tests (bad input, a failing cell) run in seconds.
+The app (ipywidgets, numpy, matplotlib, a CSV, a template of the user's) is built once for the
+whole session, with the other packaging tests' apps (tests/packaged_apps.py: one `nbapp
+package` command, the default window); every test here then runs that build. The build-free
+tests (bad input, a failing cell) run in seconds.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,11 +25,11 @@ import pytest
 from playwright.sync_api import Page
 
 from conftest import PageLog
+from packaged_apps import SALES_CSV, SALES_TOTAL, Build
 from support import (
     NBAPP,
     SERVING,
     WIDGET_TIMEOUT_MS,
-    Md,
     descendants,
     gone,
     wait_for,
@@ -37,9 +38,8 @@ from support import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-CSV = "x,y\n1,10\n2,20\n3,35\n"
-CSV_TOTAL = "CSV total: 65"
-BUILD_TIMEOUT = 900
+# What this module needs from the session's build (conftest.py).
+DEFAULT_BUILD = ("sales", "charts", "wind")
 
 needs_pyinstaller = pytest.mark.skipif(
     importlib.util.find_spec("PyInstaller") is None,
@@ -47,37 +47,8 @@ needs_pyinstaller = pytest.mark.skipif(
 )
 
 
-def widget_notebook(folder: Path) -> Path:
-    """ipywidgets + numpy + matplotlib, and a CSV next to it that only the code names."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "measurements.csv").write_text(CSV)
-    return write_notebook(
-        folder / "sales.ipynb",
-        [
-            Md("# Packaged sales"),
-            "import csv\n"
-            "with open('measurements.csv') as f:\n"
-            "    rows = list(csv.DictReader(f))\n"
-            "total = sum(int(r['y']) for r in rows)\n"
-            "print(f'CSV total: {total}')",
-            "import numpy as np\n"
-            "import matplotlib.pyplot as plt\n"
-            "xs = np.array([int(r['x']) for r in rows])\n"
-            "fig, ax = plt.subplots()\n"
-            "ax.plot(xs, xs ** 2)\n"
-            "plt.show()",
-            "import ipywidgets as widgets\n"
-            "slider = widgets.IntSlider(value=total, max=200, description='Total')\n"
-            "slider",
-        ],
-    )
-
-
-def package(
-    *args: str, cwd: Path, timeout: float = BUILD_TIMEOUT
-) -> subprocess.CompletedProcess[str]:
-    # PyInstaller's work folder goes to nbapp's cache folder: a private one per test, so test
-    # runs do not pile up builds in the real cache.
+def package(*args: str, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    # nbapp's cache folder (PyInstaller's work folders) is a private one per test.
     return subprocess.run(
         [NBAPP, "package", *args],
         cwd=cwd,
@@ -87,49 +58,6 @@ def package(
         timeout=timeout,
         check=False,
     )
-
-
-@dataclass(frozen=True)
-class Built:
-    executable: Path
-    stderr: str
-    workdir: Path
-
-
-def brand_template(folder: Path) -> Path:
-    """A user's template outside the notebook's folder: a header and a stylesheet."""
-    (folder / "static").mkdir(parents=True)
-    (folder / "page.html.j2").write_text(
-        '{% extends "default/page.html.j2" %}'
-        '{% block stylesheets %}{{ super() }}{{ stylesheet("brand.css") }}{% endblock %}'
-        '{% block header %}<div class="brand">Sales desk</div>{{ super() }}{% endblock %}'
-    )
-    (folder / "static" / "brand.css").write_text(".brand { color: rgb(0, 128, 0); }")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """One onedir build of the widget notebook, without the Qt window (headless, smaller),
-    laid out by a template of the user's that the app must carry."""
-    if importlib.util.find_spec("PyInstaller") is None:
-        pytest.skip("needs PyInstaller")
-    work = tmp_path_factory.mktemp("package")
-    notebook = widget_notebook(work / "project")
-    template = brand_template(work / "brand")
-    result = package(
-        str(notebook),
-        "-o",
-        str(work / "dist"),
-        "--no-window-support",
-        "--template",
-        str(template),
-        cwd=work,
-    )
-    assert result.returncode == 0, result.stderr
-    executable = work / "dist" / "sales" / "sales"
-    assert executable.is_file() and os.access(executable, os.X_OK)
-    return Built(executable, result.stderr, work)
 
 
 @dataclass
@@ -186,13 +114,16 @@ def kernels_of(proc: subprocess.Popen[str]) -> list[psutil.Process]:
 # --- the build ------------------------------------------------------------------------------
 @needs_pyinstaller
 @pytest.mark.slow
-def test_build_shows_each_stage_and_finds_the_csv(built: Built) -> None:
-    for stage in ("[1/4] discover", "[2/4] freeze", "[3/4] trim", "[4/4] smoke test"):
-        assert f"{stage}: done in" in built.stderr, built.stderr
-    assert "1 data files" in built.stderr  # the CSV, found without --include
-    internal = built.executable.parent / "_internal"
-    assert (internal / "nbapp_app" / "notebook" / "measurements.csv").read_text() == CSV
-    # Trimmed: no completion engine, no Tk, no Qt in a --no-window-support build.
+def test_build_shows_each_stage_and_finds_the_csv(default_build: Build) -> None:
+    found = default_build.stage("discover", "running sales.ipynb once")
+    assert " 1 data files" in found, found  # the CSV, found without --include
+    for stage, started in (("trim", "(sales)"), ("smoke test", "starting sales its web view")):
+        default_build.stage(stage, started)
+    assert "freeze: done in" in default_build.stderr
+    assert f"nbapp: size of {default_build.folder('sales')}: " in default_build.stderr
+    internal = default_build.folder("sales") / "_internal"
+    assert (internal / "nbapp_app" / "notebook" / "measurements.csv").read_text() == SALES_CSV
+    # Trimmed: no completion engine, no Tk, no Qt in the default (system web view) build.
     for left_out in ("jedi", "parso", "tkinter", "PySide6"):
         assert not (internal / left_out).exists(), left_out
     # Nothing of the build landed in the repo's recipe folder.
@@ -208,15 +139,15 @@ def test_build_shows_each_stage_and_finds_the_csv(built: Built) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_built_app_runs_offline_with_a_clean_environment(
-    built: Built, start_clean: Callable[..., Started], page: Page
+    default_build: Build, start_clean: Callable[..., Started], page: Page
 ) -> None:
-    app = start_clean(built.executable, "--no-window", "--port", "0")
+    app = start_clean(default_build.executable("sales"), "--no-window", "--port", "0")
     assert SERVING.match(f"nbapp: serving sales.ipynb at {app.url}")
     page.goto(app.url)
     wait_state(page, "done", timeout=90)
     page.wait_for_selector(".nbapp-widget-ready", timeout=30_000)
     text = page.inner_text("body")
-    assert CSV_TOTAL in text
+    assert SALES_TOTAL in text
     assert page.locator("img[src^='data:image/png']").count() >= 1
     # The slider's view is live: its value comes from the kernel, through the CSV.
     assert page.locator(".widget-readout").first.inner_text().strip() == "65"
@@ -236,8 +167,10 @@ def test_built_app_runs_offline_with_a_clean_environment(
 
 @needs_pyinstaller
 @pytest.mark.slow
-def test_kernel_dies_with_a_killed_app(built: Built, start_clean: Callable[..., Started]) -> None:
-    app = start_clean(built.executable, "--no-window", "--port", "0")
+def test_kernel_dies_with_a_killed_app(
+    default_build: Build, start_clean: Callable[..., Started]
+) -> None:
+    app = start_clean(default_build.executable("sales"), "--no-window", "--port", "0")
     kernels = wait_for(lambda: kernels_of(app.proc), 30, "the frozen kernel to start")
     family = [*descendants(app.proc.pid), *kernels]
     app.proc.send_signal(signal.SIGKILL)
@@ -247,9 +180,9 @@ def test_kernel_dies_with_a_killed_app(built: Built, start_clean: Callable[..., 
 
 @needs_pyinstaller
 @pytest.mark.slow
-def test_built_app_takes_run_options(built: Built) -> None:
+def test_built_app_takes_run_options(default_build: Build) -> None:
     result = subprocess.run(
-        ["env", "-i", "PATH=/usr/bin:/bin", str(built.executable), "--help"],
+        ["env", "-i", "PATH=/usr/bin:/bin", str(default_build.executable("sales")), "--help"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -259,7 +192,7 @@ def test_built_app_takes_run_options(built: Built) -> None:
     for option in ("--no-window", "--port", "--timeout", "--theme", "--query"):
         assert option in result.stdout
     bad = subprocess.run(
-        [str(built.executable), "--port", "not-a-port"],
+        [str(default_build.executable("sales")), "--port", "not-a-port"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -269,7 +202,7 @@ def test_built_app_takes_run_options(built: Built) -> None:
     # The private kernel flag never falls through to the app (no respawn loop, no server):
     # without a connection file ipykernel starts and is stopped here, printing no serving line.
     kernel = subprocess.Popen(
-        [str(built.executable), "--nbapp-kernel", "--help"],
+        [str(default_build.executable("sales")), "--nbapp-kernel", "--help"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -280,47 +213,16 @@ def test_built_app_takes_run_options(built: Built) -> None:
 
 
 # --- a Panel app: BokehJS and Panel's front end go into the app ----------------------------
-def panel_notebook(folder: Path) -> Path:
-    """Written for `panel serve`: a narrative, and a servable Column (tagged mode)."""
-    return write_notebook(
-        folder / "wind.ipynb",
-        [
-            Md("# Narrative the app does not show"),
-            "import panel as pn\nimport panel_material_ui as pmui\nimport pandas as pd\n"
-            "import hvplot.pandas\npn.extension()",
-            "speed = pn.widgets.IntSlider(name='speed', start=1, end=10, value=3)\n"
-            "def power(n):\n"
-            "    return f'kernel computed {n * 10} kW'\n"
-            "frame = pd.DataFrame({'t': range(6), 'kw': [0, 1, 4, 9, 16, 25]})\n"
-            "line = frame.hvplot.line(x='t', y='kw', width=320, height=200)\n"
-            "reset = pmui.Button(label='Reset view')\n"
-            "pn.Column(speed, pn.bind(power, speed), line, reset).servable()",
-        ],
-        metadata={"nbapp": {"mode": "tagged"}},
-    )
-
-
-@pytest.fixture(scope="module")
-def panel_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if importlib.util.find_spec("PyInstaller") is None:
-        pytest.skip("needs PyInstaller")
-    work = tmp_path_factory.mktemp("package-panel")
-    notebook = panel_notebook(work / "project")
-    result = package(str(notebook), "-o", str(work / "dist"), "--no-window-support", cwd=work)
-    assert result.returncode == 0, result.stderr
-    return work / "dist" / "wind" / "wind"
-
-
 @needs_pyinstaller
 @pytest.mark.slow
 @pytest.mark.browser
 def test_packaged_panel_app_is_live_and_offline(
-    panel_built: Path, start_clean: Callable[..., Started], page: Page, page_log: PageLog
+    default_build: Build, start_clean: Callable[..., Started], page: Page, page_log: PageLog
 ) -> None:
     """The frozen app serves BokehJS, Panel's and panel-material-ui's front ends from its own
     files; the slider reaches the frozen kernel; the hvplot line draws; only the servable
     object shows."""
-    app = start_clean(panel_built, "--no-window", "--port", "0")
+    app = start_clean(default_build.executable("wind"), "--no-window", "--port", "0")
     page.goto(app.url)
     page.get_by_text("kernel computed 30 kW").wait_for(timeout=60_000)
     page.locator("#nbapp-cells canvas").first.wait_for(timeout=WIDGET_TIMEOUT_MS)
@@ -335,82 +237,6 @@ def test_packaged_panel_app_is_live_and_offline(
     page.get_by_text("Reset view").wait_for(timeout=WIDGET_TIMEOUT_MS)  # panel-material-ui's
     assert any("/nbapp/vendor/panel-material-ui/" in url for url in page_log.requests)
     assert not page_log.console_errors, page_log.console_errors
-
-
-# --- a machine without Python: a minimal Debian root (debootstrap --variant=minbase) ---------
-DEBIAN_SUITE = "bookworm"
-DEBIAN_MIRROR = os.environ.get("NBAPP_TEST_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-# Shared with tests/test_installers.py: the root is made once and kept as a tarball.
-DEBIAN_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbapp-tests"
-DEBIAN_TARBALL = DEBIAN_CACHE / f"debian-{DEBIAN_SUITE}-minbase.tar"
-CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
-
-
-@pytest.fixture(scope="module")
-def debian_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("chroot needs root (the project's machines and CI run as root)")
-    if not DEBIAN_TARBALL.is_file():
-        if shutil.which("debootstrap") is None:
-            pytest.fail("debootstrap is missing; `make test` installs it")
-        staging = tmp_path_factory.mktemp("debootstrap") / "root"
-        done = subprocess.run(
-            ["debootstrap", "--variant=minbase", DEBIAN_SUITE, str(staging), DEBIAN_MIRROR],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        DEBIAN_CACHE.mkdir(parents=True, exist_ok=True)
-        partial = DEBIAN_TARBALL.with_suffix(f".{os.getpid()}.partial")
-        subprocess.run(["tar", "-C", str(staging), "-cf", str(partial), "."], check=True)
-        partial.rename(DEBIAN_TARBALL)
-    root = tmp_path_factory.mktemp("debian") / "root"
-    root.mkdir()
-    subprocess.run(["tar", "-C", str(root), "-xpf", str(DEBIAN_TARBALL)], check=True)
-    assert not list((root / "usr/bin").glob("python*")), "the Debian root must not have Python"
-    subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
-    try:
-        yield root
-    finally:
-        subprocess.run(["umount", "-l", str(root / "proc")], check=False)
-
-
-@needs_pyinstaller
-@pytest.mark.slow
-@pytest.mark.browser
-def test_built_app_runs_in_a_debian_root_without_python(
-    built: Built, debian_root: Path, page: Page
-) -> None:
-    shutil.copytree(built.executable.parent, debian_root / "opt" / "sales", symlinks=True)
-    proc = subprocess.Popen(
-        [CHROOT, str(debian_root), "/opt/sales/sales", "--no-window", "--port", "0"],
-        env={"PATH": "/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
-        reader.start()
-        reader.join(90)
-        match = SERVING.match(box[0].strip() if box else "")
-        assert match, f"no serving line from the app in the Debian root: {box}"
-        page.goto(match["url"])
-        wait_state(page, "done", timeout=90)
-        page.wait_for_selector(".nbapp-widget-ready", timeout=30_000)
-        assert CSV_TOTAL in page.inner_text("body")
-        family = descendants(proc.pid)
-        assert any("--nbapp-kernel" in p.cmdline() for p in family)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
-        wait_for(lambda: gone(family), 15, "the kernel to exit")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=10)
 
 
 def test_discovery_keeps_modules_a_library_takes_out_of_sys_modules_again(tmp_path: Path) -> None:
@@ -449,7 +275,7 @@ def test_failing_cell_stops_the_build_before_freezing(tmp_path: Path) -> None:
     result = package(str(notebook), "-o", str(tmp_path / "dist"), cwd=tmp_path, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "cell 2 failed" in result.stderr and "ValueError: bad input data" in result.stderr
-    assert "[2/4] freeze" not in result.stderr
+    assert "] freeze:" not in result.stderr
     assert not (tmp_path / "dist").exists()
 
 
@@ -464,10 +290,13 @@ def test_failing_cell_stops_the_build_before_freezing(tmp_path: Path) -> None:
         (["nb.ipynb", "--include", "/etc/hostname"], r"must be inside the notebook's folder"),
         (["nb.ipynb", "--name", "a/b"], r"--name 'a/b'"),
         (["nb.ipynb", "--template", "nosuch"], r"--template 'nosuch': no template of that name"),
+        (["nb.ipynb", "nb2.ipynb", "--name", "x"], r"--name and --include apply to one notebook"),
+        (["nb.ipynb", "sub/nb.ipynb"], r"two notebooks would both be the app 'nb'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    write_notebook(tmp_path / "nb.ipynb", ["print(1)"])
+    for name in ("nb.ipynb", "nb2.ipynb", "sub/nb.ipynb"):
+        write_notebook(tmp_path / name, ["print(1)"])
     (tmp_path / "not-an-icon.png").write_text("hello")
     result = package(*args, "-o", str(tmp_path / "dist"), cwd=tmp_path, timeout=60)
     assert result.returncode == 2, result.stderr
@@ -477,37 +306,40 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert not (tmp_path / "dist").exists()
 
 
-# --- libraries' browser code in a packaged app -----------------------------------------------
-@pytest.fixture(scope="module")
-def built_charts(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """An app showing a folium map, an itables table and an altair chart: what their outputs
-    link to (vendored copies, itables' own bundle) must travel with the app."""
-    if importlib.util.find_spec("PyInstaller") is None:
-        pytest.skip("needs PyInstaller")
-    work = tmp_path_factory.mktemp("charts")
-    notebook = write_notebook(
-        work / "project" / "charts.ipynb",
-        [
-            "import folium\nm = folium.Map(location=[45.5, -122.6], zoom_start=11)\n"
-            "folium.Marker([45.5, -122.6], popup='packaged').add_to(m)\nm",
-            "import pandas as pd, itables\n"
-            "itables.show(pd.DataFrame({'n': range(25)}), connected=True)",
-            "import altair as alt\nalt.renderers.set_embed_options(renderer='svg')\n"
-            "alt.Chart(pd.DataFrame({'x': [1, 2, 3], 'y': [3, 1, 2]})).mark_point().encode(x='x', y='y')",
-        ],
+@needs_pyinstaller
+def test_one_pyinstaller_process_reuses_its_start_up_graph_across_excludes() -> None:
+    """PyInstaller reuses its graph of Python's start-up modules only for builds with the first
+    one's excludes; nbapp's batch lets each app of `nbapp package NB1 NB2 ...` reuse it with
+    its own excludes (each leaves out what its notebook does not use)."""
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(message)s')\n"
+        "from nbapp.package.batch import share_base_graph\n"
+        "share_base_graph()\n"
+        "from PyInstaller.building import build_main\n"
+        "build_main.initialize_modgraph(excludes=['jedi', 'pandas'])\n"
+        "graph = build_main.initialize_modgraph(excludes=['jedi', 'scipy'])\n"
+        "print('excludes', sorted(graph._excludes))\n"
+        "print('lazy', graph.lazynodes.get('scipy', 'absent'), graph.lazynodes.get('pandas', 'absent'))\n"
     )
-    result = package(str(notebook), "-o", str(work / "dist"), "--no-window-support", cwd=work)
-    assert result.returncode == 0, result.stderr
-    return Built(work / "dist" / "charts" / "charts", result.stderr, work)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("Initializing module dependency graph") == 1, done.stdout
+    assert "Reusing cached module dependency graph" in done.stdout
+    assert "excludes ['__main__', 'jedi', 'scipy']" in done.stdout
+    assert "lazy None absent" in done.stdout  # scipy excluded, pandas no longer
 
 
+# --- libraries' browser code in a packaged app -----------------------------------------------
 @needs_pyinstaller
 @pytest.mark.slow
 @pytest.mark.browser
 def test_packaged_app_draws_folium_itables_and_altair_offline(
-    built_charts: Built, start_clean: Callable[..., Started], page: Page, page_log: PageLog
+    default_build: Build, start_clean: Callable[..., Started], page: Page, page_log: PageLog
 ) -> None:
-    app = start_clean(built_charts.executable, "--no-window", "--port", "0")
+    app = start_clean(default_build.executable("charts"), "--no-window", "--port", "0")
     page.goto(app.url)
     wait_state(page, "done", timeout=90)
     page.frame_locator("iframe").locator(".leaflet-marker-icon").wait_for(timeout=30_000)

@@ -1,7 +1,8 @@
 """The default packaged app on Linux: its window is the system's WebKitGTK, which it does not
-carry. Built once, then started as a user would (clean environment, fresh HOME) under a
-private Xvfb: the window opens, shows the build run's snapshot at once, then the live
-outputs; closing it ends app and kernel. Its .deb depends on the system's WebKitGTK.
+carry. Built with the other packaging tests' apps (tests/packaged_apps.py), then started as
+a user would (clean environment, fresh HOME) under a private Xvfb: the window paints the
+build run's snapshot at once, dimmed while the live run is still in its slow cell, then the
+live output; closing it ends app and kernel. Its .deb depends on the system's WebKitGTK.
 
 (The self-contained Qt window build is tested in tests/test_installers.py: its .deb installed
 with apt in a minimal Debian root opens its Qt window there.)
@@ -23,13 +24,13 @@ import pytest
 from PIL import Image
 from Xlib import X, display, protocol
 
-from test_window import MAGENTA, count_colour
+from nbapp.installers import build_installer
 
-from support import NBAPP, SERVING, Md, descendants, gone, wait_for, write_notebook
+from packaged_apps import BOARD_TITLE, Build
+from support import SERVING, descendants, gone, wait_for
 
-BUILD_TIMEOUT = 1200
-TITLE = "Field Board"
-BLOCK = "<div style='width:600px;height:300px;background:#ff00ff'></div>"
+DEFAULT_BUILD = ("board",)  # what this module needs from the session's build (conftest.py)
+BLOCK_PIXELS = 600 * 300
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,56 +41,37 @@ pytestmark = [
 ]
 
 
-@dataclass(frozen=True)
-class Built:
-    executable: Path
-    deb: Path
-    stderr: str
-
-
 @pytest.fixture(scope="module")
-def gtk_app(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def board(default_build: Build) -> Path:
     from nbapp.window import gtk_missing
 
     problem = gtk_missing()
     if problem:
         pytest.fail(f"{problem}; `make test` installs it")
-    work = tmp_path_factory.mktemp("gtkapp")
-    notebook = write_notebook(
-        work / "board.ipynb",
-        [
-            Md(f"# {TITLE}"),
-            f"from IPython.display import HTML\nHTML({BLOCK!r})",
-            # Long enough that the live run is still going while the window first paints.
-            "import time\ntime.sleep(3)\nprint('slow cell done')",
-        ],
-    )
-    done = subprocess.run(
-        [NBAPP, "package", str(notebook), "-o", str(work / "dist"), "--installer", "deb"],
-        cwd=work,
-        env={**os.environ, "XDG_CACHE_HOME": str(work / "cache")},
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    (deb,) = (work / "dist").glob("board_*.deb")
-    return Built(work / "dist" / "board" / "board", deb, done.stderr)
+    return default_build.executable("board")
 
 
-def test_default_build_carries_no_web_view_of_its_own(gtk_app: Built) -> None:
-    internal = gtk_app.executable.parent / "_internal"
+def test_default_build_carries_no_web_view_of_its_own(
+    default_build: Build, board: Path, tmp_path: Path
+) -> None:
+    internal = board.parent / "_internal"
     assert (internal / "gi").is_dir()  # PyGObject's Python side is in the app
     carried = [p.name for p in internal.rglob("*") if p.is_file()]
-    for system_part in ("libwebkit2gtk", "libgtk-3", "libglib-2.0", "libgirepository", "Qt6"):
+    # Nothing of the system's web view stack, nor what it links to (libstdc++ and zlib too:
+    # the system's own must be the ones its WebKitGTK loads).
+    for system_part in (
+        "libwebkit2gtk", "libgtk-3", "libglib-2.0", "libgirepository", "libstdc++", "libz.so",
+        "Qt6",
+    ):  # fmt: skip
         assert not [n for n in carried if system_part in n], system_part
     assert not (internal / "PySide6").exists() and not (internal / "gi_typelibs").exists()
     # The build checked that the app loads its web view, and reported its size.
-    assert "its web view, then headless" in gtk_app.stderr
-    assert f"nbapp: size of {gtk_app.executable.parent}:" in gtk_app.stderr
+    default_build.stage("smoke test", "starting board its web view, then headless")
+    assert f"nbapp: size of {board.parent}:" in default_build.stderr
+    deb = build_installer("deb", board.parent, name="board", version="1.0.0", icon=None,
+                          out_dir=tmp_path)  # fmt: skip
     control = subprocess.run(
-        ["dpkg-deb", "--field", str(gtk_app.deb), "Depends"],
+        ["dpkg-deb", "--field", str(deb), "Depends"],
         capture_output=True,
         text=True,
         check=True,
@@ -97,9 +79,22 @@ def test_default_build_carries_no_web_view_of_its_own(gtk_app: Built) -> None:
     assert "gir1.2-webkit2-4.1" in control and "libgirepository-1.0-1" in control, control
 
 
+def _pixels(image: Image.Image) -> tuple[int, int]:
+    """Pixels of the magenta block drawn live, and drawn dimmed (a snapshot cell, at 0.55
+    opacity over the white page: green about 115)."""
+    live = dimmed = 0
+    for n, (r, g, b) in image.getcolors(image.width * image.height) or []:
+        if r > 240 and b > 240:
+            if g < 30:
+                live += n
+            elif 90 < g < 140:
+                dimmed += n
+    return live, dimmed
+
+
 def _windows(screen: str) -> str:
     found = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", f"^{TITLE}$"],
+        ["xdotool", "search", "--onlyvisible", "--name", f"^{BOARD_TITLE}$"],
         env={**os.environ, "DISPLAY": screen},
         capture_output=True,
         text=True,
@@ -162,12 +157,12 @@ def launch(tmp_path: Path, xvfb: str) -> Iterator[Callable[[Path], Launched]]:
 
 
 def test_window_opens_on_the_snapshot_then_the_live_run(
-    gtk_app: Built,
+    board: Path,
     launch: Callable[[Path], Launched],
     xvfb: str,
     tmp_path: Path,
 ) -> None:
-    app = launch(gtk_app.executable)
+    app = launch(board)
     assert app.proc.stdout is not None
     line = app.proc.stdout.readline().strip()
     assert SERVING.match(line), f"{line!r}: {''.join(app.stderr)}"
@@ -178,19 +173,22 @@ def test_window_opens_on_the_snapshot_then_the_live_run(
         return _windows(xvfb)
 
     found = int(wait_for(window, 60, "the app's window").split()[0])
-
-    def magenta() -> Image.Image | None:
-        shot = _screenshot(xvfb, tmp_path / "shot.png")
-        return shot if count_colour(shot, MAGENTA) > 0.9 * 600 * 300 else None
-
-    # The block shows while the slow cell still runs (the build run's snapshot, or its live
-    # output): a fresh HOME has no snapshot of its own.
-    wait_for(magenta, 30, "the magenta block in the WebKitGTK window")
     kernels = wait_for(
         lambda: [p for p in descendants(app.proc.pid) if "--nbapp-kernel" in p.cmdline()],
         30,
         "the kernel",
     )
+    seen: list[tuple[int, int]] = []
+
+    def block(dimmed: bool) -> bool:
+        seen.append(_pixels(_screenshot(xvfb, tmp_path / "shot.png")))
+        return seen[-1][1 if dimmed else 0] > 0.9 * BLOCK_PIXELS
+
+    # A fresh HOME has no snapshot of its own: the build run's is painted at once, dimmed,
+    # while the live run is still in its slow cell (the block's cell comes after it).
+    wait_for(lambda: block(dimmed=True), 30, "the snapshot's dimmed block in the window")
+    assert not any(live for live, _ in seen), seen
+    wait_for(lambda: block(dimmed=False), 60, "the live block to replace the snapshot")
     family = [*descendants(app.proc.pid), *kernels]
     _close(xvfb, found)
     assert app.proc.wait(30) == 0, "".join(app.stderr)
@@ -199,9 +197,9 @@ def test_window_opens_on_the_snapshot_then_the_live_run(
 
 
 def test_sigterm_closes_the_gtk_window(
-    gtk_app: Built, launch: Callable[[Path], Launched], xvfb: str
+    board: Path, launch: Callable[[Path], Launched], xvfb: str
 ) -> None:
-    app = launch(gtk_app.executable)
+    app = launch(board)
     assert app.proc.stdout is not None
     assert SERVING.match(app.proc.stdout.readline().strip()), "".join(app.stderr)
     wait_for(lambda: _windows(xvfb), 60, "the app's window")
