@@ -14,8 +14,9 @@ the live run confirms them (dimmed blocks count: they are on screen).
 
 ``--package OUTDIR`` first builds the bench notebook with `nbapp package` twice (the default
 system web view, and ``--webview qt``) into OUTDIR and measures both apps too. ``nbapp run``
-is measured with the last run's snapshot (after one unmeasured run) and without one
-(``--no-snapshot``). ``--screenshot`` also runs examples/demo.ipynb and saves its window.
+is measured in Qt WebEngine and in WebKitGTK (``NBAPP_WEBVIEW``), each with the last run's
+snapshot (after one unmeasured run) and without one (``--no-snapshot``). ``--screenshot``
+also runs examples/demo.ipynb and saves its window.
 """
 
 from __future__ import annotations
@@ -234,9 +235,14 @@ def main() -> None:
                 apps += [package(notebook, args.package, w, env) for w in ("system", "qt")]
             print(f"load average before: {os.getloadavg()}")
             run = [NBAPP, "run", "--port", "0", str(notebook)]
-            one_run(env, run, conn)  # warms the OS file cache and leaves a snapshot
-            with_snapshot = [one_run(env, run, conn) for _ in range(args.runs)]
-            without = [one_run(env, [*run, "--no-snapshot"], conn) for _ in range(args.runs)]
+            unfrozen: dict[str, list[tuple[float, float, float]]] = {}
+            for webview in ("qt", "gtk"):  # the venv's nbapp has both; Qt is its default
+                view = {**env, "NBAPP_WEBVIEW": webview}
+                one_run(view, run, conn)  # warms the OS file cache and leaves a snapshot
+                runs = [one_run(view, run, conn) for _ in range(args.runs)]
+                unfrozen[f"nbapp run ({webview}), last run's snapshot"] = runs
+                runs = [one_run(view, [*run, "--no-snapshot"], conn) for _ in range(args.runs)]
+                unfrozen[f"nbapp run ({webview}) --no-snapshot"] = runs
             packaged = {}
             for app in apps:
                 runs = []
@@ -247,8 +253,8 @@ def main() -> None:
                     runs.append(one_run(clean, [str(app), "--port", "0"], conn))
                 packaged[app] = runs
             print(f"runs: {args.runs} each, load average after: {os.getloadavg()}")
-            measure("nbapp run, last run's snapshot", with_snapshot)
-            measure("nbapp run --no-snapshot", without)
+            for label, runs in unfrozen.items():
+                measure(label, runs)
             for app, runs in packaged.items():
                 measure(f"packaged {app} (fresh HOME: the build's snapshot)", runs)
             if args.screenshot:
