@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from libraries import SEEN
 from support import NBAPP, Md, write_notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,6 +122,27 @@ def charts(folder: Path) -> Path:
     )
 
 
+# test_widgets_package.py's notebook: an ipytree (one widget front end), clicked in the page.
+TREE = (
+    SEEN
+    + """
+import ipytree
+tree = ipytree.Tree()
+root = ipytree.Node("fruits")
+apple = ipytree.Node("apple")
+root.add_node(apple)
+tree.add_node(root)
+tree_seen = seen_label("tree")
+apple.observe(lambda c: setattr(tree_seen, "value", f"apple selected {c['new']}"), names="selected")
+_w.VBox([tree, tree_seen])
+"""
+)
+
+
+def tree(folder: Path) -> Path:
+    return write_notebook(folder / "tree.ipynb", [TREE])
+
+
 def _copy(source: Path, *, with_folder: bool = False) -> Callable[[Path], Path]:
     def copy(folder: Path) -> Path:
         if with_folder:
@@ -140,6 +162,7 @@ NOTEBOOKS: dict[str, tuple[Callable[[Path], Path], Path | None]] = {
     "board": (board, None),
     "charts": (charts, None),
     "wind": (wind, None),
+    "tree": (tree, None),
     "dashboard": (
         _copy(SHARED / "voila" / "dashboard.ipynb"),
         SHARED / "voila" / "dashboard.ipynb",

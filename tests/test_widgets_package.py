@@ -3,8 +3,6 @@ the built app draws an ipytree from its own copy, with a clean environment, offl
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,23 +11,13 @@ import pytest
 from playwright.sync_api import Page
 
 from conftest import PageLog
-from libraries import SEEN, assert_clean, wait_seen
-from support import NBAPP, Running, open_dashboard, wait_serving, write_notebook
+from libraries import assert_clean, wait_seen
+from packaged_apps import Build
+from support import Running, open_dashboard, wait_serving
 
-TREE = (
-    SEEN
-    + """
-import ipytree
-tree = ipytree.Tree()
-root = ipytree.Node("fruits")
-apple = ipytree.Node("apple")
-root.add_node(apple)
-tree.add_node(root)
-tree_seen = seen_label("tree")
-apple.observe(lambda c: setattr(tree_seen, "value", f"apple selected {c['new']}"), names="selected")
-_w.VBox([tree, tree_seen])
-"""
-)
+# What this module needs from the session's build (conftest.py, tests/packaged_apps.py): an
+# ipytree notebook.
+DEFAULT_BUILD = ("tree",)
 
 
 def test_front_ends_of_a_library_come_with_those_it_takes_modules_from() -> None:
@@ -40,23 +28,10 @@ def test_front_ends_of_a_library_come_with_those_it_takes_modules_from() -> None
 
 
 @pytest.fixture(scope="module")
-def tree_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if importlib.util.find_spec("PyInstaller") is None:
-        pytest.skip("needs PyInstaller")
-    work = tmp_path_factory.mktemp("package-tree")
-    notebook = write_notebook(work / "project" / "tree.ipynb", [TREE])
-    result = subprocess.run(
-        [NBAPP, "package", str(notebook), "-o", str(work / "dist"), "--no-window-support"],
-        cwd=work,
-        env={**os.environ, "XDG_CACHE_HOME": str(work / ".cache")},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "1 widget front ends" in result.stderr, result.stderr
-    return work / "dist" / "tree" / "tree"
+def tree_app(default_build: Build) -> Path:
+    found = default_build.stage("discover", "running tree.ipynb once")
+    assert "1 widget front ends" in found, found
+    return default_build.executable("tree")
 
 
 @pytest.fixture
