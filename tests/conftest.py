@@ -9,14 +9,16 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_playwright
 
-import packaged_apps
 from support import Running, start_nbapp, write_notebook
+
+if TYPE_CHECKING:
+    import packaged_apps
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "voila"
@@ -55,6 +57,8 @@ def default_build(
 ) -> packaged_apps.Build:
     """The apps every selected test module using this fixture names in ``DEFAULT_BUILD``,
     built by one `nbapp package` command (see tests/packaged_apps.py)."""
+    import packaged_apps  # here: it imports test helpers that import this module
+
     if importlib.util.find_spec("PyInstaller") is None:
         pytest.skip("needs PyInstaller (`pip install -e .[package]`; `make test` installs it)")
     modules = {
