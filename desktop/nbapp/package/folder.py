@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from nbapp.errors import UsageError
@@ -53,6 +54,7 @@ def folder_requests(args: argparse.Namespace, folder: Path) -> list[PackageReque
             installers=args.installer,
             version=args.app_version,
             debug=args.debug,
+            webview=args.webview,
             depends=args.depends,
         )
         for path in paths
@@ -79,7 +81,7 @@ def package_folder(folder: Path, requests: list[PackageRequest]) -> Path:
     """Build the folder's app; the path of its executable."""
     from nbapp.package.discover import discover
     from nbapp.package.freeze import FreezeRequest, freeze
-    from nbapp.package.smoke import smoke_test_folder
+    from nbapp.package.smoke import check_window, smoke_test_folder
 
     first = requests[0]
     smoke = first.smoke_test
@@ -103,28 +105,35 @@ def package_folder(folder: Path, requests: list[PackageRequest]) -> Path:
         icon=first.icon,
         onefile=first.onefile,
         window=first.window,
+        backend=first.backend,
         debug=first.debug,
         folder=folder.resolve().name,
         notebooks=tuple((r.notebook, r.template) for r in requests),
     )
     kind = "one file" if first.onefile else "one folder"
     with progress.stage("freeze", f"PyInstaller, {kind}, {len(requests)} notebooks") as notes:
-        executable, log_file = freeze(freeze_request)
-        notes.append(f"log: {log_file}")
+        frozen = freeze(freeze_request)
+        executable = frozen.executable
+        notes.append(f"log: {frozen.log_file}")
     with progress.stage("trim", "leaving out what the app never loads") as notes:
         target = executable if first.onefile else executable.parent
-        freed = 0 if first.onefile else trim.trim_folder(target)
+        freed = 0 if first.onefile else trim.trim_folder(target, first.backend)
         notes.append(f"{trim.human(trim.size_of(target))}, {trim.human(freed)} removed after build")
     if smoke:
         checks = [(d, r.template) for d, r in zip(discoveries, requests, strict=True)]
         with progress.stage("smoke test", f"opening each notebook of {executable.name}") as notes:
+            if first.backend in ("gtk", "qt"):
+                check_window(executable, first.backend)  # its web view loads from what it carries
             results = smoke_test_folder(executable, checks)
             cells = sum(result.cells_checked for result in results)
             slowest = max(result.seconds_to_done for result in results)
             notes.append(f"{len(results)} notebooks, {cells} cells match, slowest {slowest:.1f} s")
+    installers = []
     for kind in first.installers:
         with progress.stage("installer", kind) as notes:
-            notes.append(str(_build_installer(first, kind, executable)))
+            installers.append(_build_installer(first, kind, executable))
+            notes.append(str(installers[-1]))
+    print(trim.size_report(target, installers), file=sys.stderr)
     return executable
 
 
