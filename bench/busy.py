@@ -19,7 +19,7 @@ from .stats import summarize
 
 LEAN = HERE / ".venv-lean" / "bin" / "nbapp"
 _COUNT = (
-    "from nbapp.widget_assets import lab_extensions, nb_extensions; "
+    "from nbapp.page.widget_assets import lab_extensions, nb_extensions; "
     "print(len(lab_extensions()), len(nb_extensions()))"
 )
 

@@ -16,7 +16,7 @@ import psutil
 NBAPP_SERVING = re.compile(r"^nbapp: serving .+ at (?P<url>http://127\.0\.0\.1:\d+/\S*)$")
 VOILA_URL = re.compile(r"^(?P<url>http://127\.0\.0\.1:\d+/\S*)$")
 PANEL_URL = re.compile(r".*Bokeh app running at: (?P<url>http://127\.0\.0\.1:\d+/\S*)$")
-KERNEL_MARKERS = ("ipykernel", "nbapp.kernel_main", "--nbapp-kernel")
+KERNEL_MARKERS = ("ipykernel", "nbapp.kernel.main", "--nbapp-kernel")
 
 
 @dataclass

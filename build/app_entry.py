@@ -14,19 +14,19 @@ from nbapp import startup
 startup.mark("bootloader done, Python running the app's entry")
 
 if len(sys.argv) > 1 and sys.argv[1] == "--nbapp-kernel":
-    from nbapp.kernel_main import main as kernel_main
+    from nbapp.kernel.main import main as kernel_main
 
     kernel_main(sys.argv[2:])
     sys.exit(0)
 
 if len(sys.argv) > 1 and sys.argv[1] == "--nbapp-supervise":
-    # An installed (non-Python) kernel's keeper: see nbapp/supervisor.py.
-    from nbapp.supervisor import main as supervise
+    # An installed (non-Python) kernel's keeper: see nbapp/kernel/supervisor.py.
+    from nbapp.kernel.supervisor import main as supervise
 
     sys.exit(supervise(sys.argv[2:]))
 
 if len(sys.argv) > 1 and sys.argv[1] == "--nbapp-check-window":
-    from nbapp.window import check_backend
+    from nbapp.gui.window import check_backend
 
     sys.exit(check_backend())
 

@@ -101,7 +101,7 @@ class Running:
         return {"Authorization": f"token {self.token}"}
 
     def kernels(self) -> list[psutil.Process]:
-        """The kernel processes this app started (children running nbapp.kernel_main)."""
+        """The kernel processes this app started (children running nbapp.kernel.main)."""
         try:
             children = psutil.Process(self.proc.pid).children(recursive=True)
         except psutil.NoSuchProcess:
@@ -137,7 +137,7 @@ class Running:
 
 def _is_kernel(proc: psutil.Process) -> bool:
     try:
-        return "nbapp.kernel_main" in " ".join(proc.cmdline())
+        return "nbapp.kernel.main" in " ".join(proc.cmdline())
     except psutil.Error:
         return False
 

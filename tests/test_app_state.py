@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from nbapp import appstate
 from nbapp.gui.geometry import Geometry, Rect, declared, fit, remember, remembered
-from nbapp.widget_memory import WidgetMemory, widget_keys
+from nbapp.state import appstate
+from nbapp.state.widget_memory import WidgetMemory, widget_keys
 
 SCREEN = Rect(0, 0, 1280, 800)
 RIGHT = Rect(1280, 0, 1920, 1080)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nbapp import cdn
-from nbapp.inline import local_file
+from nbapp.export.inline import local_file
+from nbapp.page import cdn
 
 # URLs as the libraries write them (folium 0.20 / branca, altair 5-6's HTML renderer,
 # itables' connected mode, plotly's notebook_connected, MathJax 3 users).

@@ -1,4 +1,4 @@
-"""A message whose ZeroMQ wakeup was lost is still read within a step (nbapp.channels).
+"""A message whose ZeroMQ wakeup was lost is still read within a step (nbapp.kernel.channels).
 
 The loss is made certain rather than rare: the message arrives while the event loop is busy,
 and a read of the socket's ZMQ_EVENTS from outside the loop consumes the edge that would
@@ -20,7 +20,7 @@ import zmq.asyncio
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.session import Session
 
-from nbapp.channels import STEP_SECONDS, SteppedChannel, wait_readable
+from nbapp.kernel.channels import STEP_SECONDS, SteppedChannel, wait_readable
 
 from support import run_async
 

@@ -275,7 +275,7 @@ def _kernels_in(folder: Path) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         try:
-            kernel = "nbapp.kernel_main" in " ".join(proc.info["cmdline"] or [])
+            kernel = "nbapp.kernel.main" in " ".join(proc.info["cmdline"] or [])
             if kernel and Path(proc.cwd()) == folder:
                 found.append(proc)
         except psutil.Error:

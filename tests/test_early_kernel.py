@@ -1,4 +1,4 @@
-"""The kernel started before the server's imports (nbapp.early_kernel): adopted, or left nowhere.
+"""The kernel started before the server's imports (nbapp.kernel.early): adopted, or left nowhere.
 
 Real kernel processes: one adopted by jupyter_client's manager, then restarted and shut down;
 one thrown away because the app failed before it could take it over.
@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from nbapp.early_kernel import EarlyKernel, launch_early
-from nbapp.kernel import PrivateKernel
+from nbapp.kernel.early import EarlyKernel, launch_early
+from nbapp.kernel.private import PrivateKernel
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="Windows starts the kernel the ordinary way"

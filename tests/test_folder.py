@@ -119,9 +119,9 @@ def test_the_list_shows_the_notebooks_and_each_one_runs_when_opened(
 
 def test_the_window_takes_the_icon_of_the_first_notebook_that_names_one(tmp_path: Path) -> None:
     from nbapp.folder import Entry, FolderApp
-    from nbapp.loopback import bind_loopback
     from nbapp.notebook import load_notebook
     from nbapp.settings import RunSettings
+    from nbapp.web.loopback import bind_loopback
 
     root = tmp_path / "boards"
     write_notebook(root / "a.ipynb", [Md("# A")])

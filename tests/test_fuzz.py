@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nbapp import __version__
-from nbapp.bridge import PAGE_TO_KERNEL
-from nbapp.protocol import MalformedMessage, decode, encode
-from nbapp.snapshot import Snapshot
-from nbapp.snapshot import read as snapshot_read
+from nbapp.state.snapshot import Snapshot
+from nbapp.state.snapshot import read as snapshot_read
+from nbapp.web.bridge import PAGE_TO_KERNEL
+from nbapp.web.protocol import MalformedMessage, decode, encode
 from test_security import close, connect, kernel_id_of
 
 from support import Running, read_events, run_async, start_nbapp, state_is, write_notebook

@@ -1,4 +1,4 @@
-"""Freed heap goes back to the system after a burst (nbapp.heap), measured on the real
+"""Freed heap goes back to the system after a burst (nbapp.web.heap), measured on the real
 allocator: what a widget storm left behind (docs/reliability.md)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 import psutil
 import pytest
 
-from nbapp.heap import BURST_MESSAGES, QUIET_SECONDS, AfterBursts
+from nbapp.web.heap import BURST_MESSAGES, QUIET_SECONDS, AfterBursts
 
 from support import run_async
 
@@ -49,7 +49,7 @@ def test_after_a_burst_the_server_returns_freed_heap() -> None:
 def test_the_kernel_watcher_returns_freed_heap() -> None:
     script = f"""
 import time, psutil
-from nbapp.heap import watch_in_background, WATCH_SECONDS
+from nbapp.web.heap import watch_in_background, WATCH_SECONDS
 assert watch_in_background()
 {HOLE}
 peak = psutil.Process().memory_info().rss
@@ -69,7 +69,7 @@ def test_the_kernel_watcher_waits_for_the_burst_to_end() -> None:
     free yet) used to raise the floor, and the heap freed after the storm stayed (+18%)."""
     script = """
 import time, psutil
-from nbapp.heap import watch_in_background, WATCH_SECONDS
+from nbapp.web.heap import watch_in_background, WATCH_SECONDS
 assert watch_in_background()
 blocks = [bytearray(2048) for _ in range(50_000)]
 keep = bytearray(2048)

@@ -50,7 +50,7 @@ R_DASHBOARD = [
 
 def supervisors(app: Running) -> list[psutil.Process]:
     """The supervisor processes nbapp started for an installed kernel."""
-    return [p for p in descendants(app.proc.pid) if _runs(p, "nbapp.supervisor")]
+    return [p for p in descendants(app.proc.pid) if _runs(p, "nbapp.kernel.supervisor")]
 
 
 def _runs(proc: psutil.Process, text: str) -> bool:
@@ -423,7 +423,7 @@ def test_packaged_r_notebook_runs_on_the_installed_r_and_dies_with_the_app(
 
 
 # --- the supervisor on its own ----------------------------------------------------------------
-SUPERVISOR = [str(Path(NBAPP).with_name("python")), "-m", "nbapp.supervisor"]
+SUPERVISOR = [str(Path(NBAPP).with_name("python")), "-m", "nbapp.kernel.supervisor"]
 
 
 def test_supervisor_exits_with_its_kernel_and_takes_what_it_left(tmp_path: Path) -> None:
@@ -459,7 +459,7 @@ def test_supervisor_of_a_vanished_nbapp_starts_nothing(tmp_path: Path) -> None:
 
 
 def test_installed_kernel_gets_the_users_library_path_in_a_packaged_app() -> None:
-    from nbapp.supervisor import kernel_env
+    from nbapp.kernel.supervisor import kernel_env
 
     frozen = {
         "LD_LIBRARY_PATH": "/tmp/_MEI123",

@@ -77,7 +77,7 @@ def test_stopping_while_a_cell_runs_is_clean(serve, tmp_path: Path) -> None:
 _PROBED_KERNEL = """
 import sys, threading, time
 import ipykernel.iostream, ipykernel.kernelbase
-from nbapp.kernel_main import main
+from nbapp.kernel.main import main
 
 shutdown_request = ipykernel.kernelbase.Kernel.shutdown_request
 async def late_control_thread(self, *args):

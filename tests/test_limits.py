@@ -19,10 +19,10 @@ import pytest
 from playwright.sync_api import Page
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError
 
-from nbapp.layout import place
 from nbapp.notebook import load_notebook
-from nbapp.render import CellRenderer
-from nbapp.server import MAX_CONNECTIONS, MAX_MESSAGE_BYTES
+from nbapp.page.layout import place
+from nbapp.page.render import CellRenderer
+from nbapp.web.server import MAX_CONNECTIONS, MAX_MESSAGE_BYTES
 from test_security import close, connect, kernel_id_of, message
 from test_widgets import UPLOAD
 

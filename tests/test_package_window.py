@@ -43,7 +43,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def board(default_build: Build) -> Path:
-    from nbapp.window import gtk_missing
+    from nbapp.gui.window import gtk_missing
 
     problem = gtk_missing()
     if problem:

@@ -1,4 +1,4 @@
-"""What the kernel imports ahead, while nbapp's server starts (nbapp.preload)."""
+"""What the kernel imports ahead, while nbapp's server starts (nbapp.kernel.preload)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from nbapp.preload import modules_to_preload
+from nbapp.kernel.preload import modules_to_preload
 
 from support import NBAPP, env_with, write_notebook
 

@@ -628,7 +628,7 @@ def test_bad_template_is_one_line_and_exit_2_before_any_kernel(
 
 # --- the metadata the grid and slides templates read ----------------------------------------
 def test_dashboard_view_metadata_is_read_leniently() -> None:
-    from nbapp.gridview import GridBox, GridView, active_view, cell_box
+    from nbapp.page.gridview import GridBox, GridView, active_view, cell_box
 
     assert active_view({}) is None
     view = active_view(GRID_META)
@@ -662,7 +662,7 @@ def test_dashboard_view_metadata_is_read_leniently() -> None:
 
 
 def test_slideshow_plan_follows_nbconverts_reading() -> None:
-    from nbapp.slideshow import SlideStep, plan
+    from nbapp.page.slideshow import SlideStep, plan
 
     def cell(kind: str | None) -> dict[str, Any]:
         return {"metadata": slide(kind) if kind else {}}

@@ -21,7 +21,7 @@ DEFAULT_BUILD = ("tree",)
 
 
 def test_front_ends_of_a_library_come_with_those_it_takes_modules_from() -> None:
-    from nbapp.widget_assets import front_end_folders
+    from nbapp.page.widget_assets import front_end_folders
 
     carried = {(kind, name) for kind, name, _ in front_end_folders(["bqplot"])}
     assert carried == {("labextensions", "bqplot"), ("labextensions", "bqscales")}

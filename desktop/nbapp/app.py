@@ -13,15 +13,16 @@ from typing import Any, Protocol, TypeVar
 
 from tornado.httpserver import HTTPServer
 
-from nbapp import snapshot, startup
+from nbapp import startup
 from nbapp.dashboard import Dashboard
-from nbapp.early_kernel import EarlyKernel
+from nbapp.kernel.early import EarlyKernel
 from nbapp.notebook import Notebook
-from nbapp.security import Guard
-from nbapp.server import make_app
 from nbapp.settings import RunSettings
-from nbapp.snapshot import Snapshot
-from nbapp.widget_memory import WidgetMemory
+from nbapp.state import snapshot
+from nbapp.state.snapshot import Snapshot
+from nbapp.state.widget_memory import WidgetMemory
+from nbapp.web.security import Guard
+from nbapp.web.server import make_app
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ def _snapshots(
 
 
 def snapshot_key(notebook: Notebook, settings: RunSettings) -> str:
-    """Where the last run of ``notebook`` with ``settings`` is kept (``nbapp.snapshot``)."""
+    """Where the last run of ``notebook`` with ``settings`` is kept (``nbapp.state.snapshot``)."""
     return snapshot.content_key(
         notebook.node,
         only_tagged=settings.only_tagged,
@@ -219,9 +220,9 @@ def snapshot_key(notebook: Notebook, settings: RunSettings) -> str:
 async def export_now(dashboard: Dashboard, settings: RunSettings, out: Path) -> int:
     """The dashboard as it is now (widgets as the user left them, asked of the kernel) as one
     self-contained file, like ``nbapp export`` without running the notebook again; its size."""
-    from nbapp.comms import widget_state_now
-    from nbapp.export import Snapshot as Finished
-    from nbapp.export import render_page, write_page
+    from nbapp.export.html import Snapshot as Finished
+    from nbapp.export.html import render_page, write_page
+    from nbapp.web.comms import widget_state_now
 
     state = None
     if dashboard.kernel is not None and dashboard.kernel.started:

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     import socket
 
     from nbapp.app import Hosted
-    from nbapp.early_kernel import EarlyKernel
     from nbapp.folder import Entry
     from nbapp.gui.instance import Instance
+    from nbapp.kernel.early import EarlyKernel
     from nbapp.notebook import Notebook
 
 log = logging.getLogger("nbapp")
@@ -189,8 +189,8 @@ def _configure_logging(debug: bool) -> None:
 def _settings(args: argparse.Namespace, notebook: Notebook) -> RunSettings:
     """The command line over ``metadata.nbapp`` over the template's conf.json over nbapp's
     defaults."""
-    from nbapp.kernelspecs import KernelNotFoundError, choose_kernel
-    from nbapp.template_choice import chosen_template
+    from nbapp.kernel.specs import KernelNotFoundError, choose_kernel
+    from nbapp.page.template_choice import chosen_template
 
     meta = notebook.app
     timeout = merged_setting(args.timeout, meta.timeout, DEFAULT_CELL_TIMEOUT)
@@ -239,7 +239,7 @@ def _missing_kernel_message(detail: str) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from nbapp.export import export
+    from nbapp.export.html import export
     from nbapp.notebook import load_notebook
 
     notebook = load_notebook(Path(args.notebook))
@@ -263,9 +263,9 @@ def _export_pdf(notebook: Notebook, settings: RunSettings, out: Path) -> int:
     import dataclasses
     import tempfile
 
-    from nbapp.export import export
-    from nbapp.pdf import choose_engine, print_page
-    from nbapp.templates import find_template
+    from nbapp.export.html import export
+    from nbapp.export.pdf import choose_engine, print_page
+    from nbapp.page.templates import find_template
 
     choose_engine()  # before running the notebook: say at once if nothing can print
     if settings.template is None:
@@ -283,10 +283,10 @@ def _export_pdf(notebook: Notebook, settings: RunSettings, out: Path) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from nbapp import startup
-    from nbapp.early_kernel import launch_early
-    from nbapp.loopback import bind_loopback
+    from nbapp.kernel.early import launch_early
+    from nbapp.kernel.preload import modules_to_preload
     from nbapp.notebook import load_notebook
-    from nbapp.preload import modules_to_preload
+    from nbapp.web.loopback import bind_loopback
 
     if names_folder(args.notebook):
         return _run_folder(args, Path(args.notebook))
@@ -338,7 +338,7 @@ def names_folder(given: str) -> bool:
 def _run_folder(args: argparse.Namespace, folder: Path) -> int:
     """``nbapp run FOLDER``: a list of the folder's notebooks; each runs once opened."""
     from nbapp.folder import DEFAULT_KEEP_ALIVE, FolderApp, none_can_open, notebooks_in
-    from nbapp.loopback import bind_loopback
+    from nbapp.web.loopback import bind_loopback
 
     entries = [_folder_entry(args, path) for path in notebooks_in(folder)]
     none_can_open(folder, entries)
@@ -449,7 +449,7 @@ def _serve_app(
     if gui is None:
         run_headless(app, announce)
         return 0
-    from nbapp.window import run_in_window
+    from nbapp.gui.window import run_in_window
 
     run_in_window(app, announce, gui, instance)
     return 0
@@ -471,7 +471,7 @@ def _window_backend(settings: RunSettings) -> str | None:
     """The GUI to open a window with, or None to serve for a browser."""
     if not settings.window:
         return None
-    from nbapp.window import choose_backend, display_missing
+    from nbapp.gui.window import choose_backend, display_missing
 
     problem = display_missing()
     if problem:
@@ -535,7 +535,7 @@ def run_packaged(
     args.label = label
     args.packaged = True
     args.bundled_snapshot = snapshot
-    from nbapp.workdir import prepare
+    from nbapp.state.workdir import prepare
 
     # A folder app's bundled folder holds its notebooks and their files.
     args.working_dir = prepare(notebook if notebook.is_dir() else notebook.parent, prog)

@@ -4,7 +4,7 @@ One Dashboard per app. Pages subscribe to its events; a page that connects late 
 first gets everything rendered so far, so a reload reconnects to the live session instead of
 starting a second kernel.
 
-A dashboard may start from a snapshot of an earlier run (``nbapp.snapshot``): until its run
+A dashboard may start from a snapshot of an earlier run (``nbapp.state.snapshot``): until its run
 ends, the page shows each cell's snapshot where no live output has replaced it yet, marked as
 such; a finished run becomes the next start's snapshot.
 """
@@ -22,22 +22,22 @@ from typing import TYPE_CHECKING, Any
 from nbformat import NotebookNode
 
 from nbapp import startup
-from nbapp.comms import output_widgets, send_updates
-from nbapp.early_kernel import EarlyKernel
 from nbapp.errors import KernelError
-from nbapp.kernel import PrivateKernel
-from nbapp.layout import REGIONS, Placement, parts, place_all, servable_mark
-from nbapp.library_assets import front_ends_for
+from nbapp.kernel.early import EarlyKernel
+from nbapp.kernel.preload import imported_packages, modules_to_preload
+from nbapp.kernel.private import PrivateKernel
 from nbapp.notebook import Notebook
-from nbapp.preload import imported_packages, modules_to_preload
+from nbapp.page.layout import REGIONS, Placement, parts, place_all, servable_mark
+from nbapp.page.library_assets import front_ends_for
+from nbapp.page.templates import TemplateError
 from nbapp.settings import RunSettings, kernel_env
-from nbapp.snapshot import Fragment, Snapshot, fragment_digest
-from nbapp.templates import TemplateError
-from nbapp.widget_memory import WidgetMemory, page_update
+from nbapp.state.snapshot import Fragment, Snapshot, fragment_digest
+from nbapp.state.widget_memory import WidgetMemory, page_update
+from nbapp.web.comms import output_widgets, send_updates
 
 if TYPE_CHECKING:
-    from nbapp.execute import CellResult, CellRunner
-    from nbapp.render import CellRenderer
+    from nbapp.kernel.execute import CellResult, CellRunner
+    from nbapp.page.render import CellRenderer
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class Dashboard:
         shown (``preload`` starts it on a thread as soon as the page is being served), not
         before the page with the last run's snapshot can go out."""
         if self._renderer_made is None:
-            from nbapp.render import CellRenderer
+            from nbapp.page.render import CellRenderer
 
             self._renderer_made = CellRenderer(
                 show_tracebacks=self._settings.show_tracebacks, template=self._settings.template
@@ -167,8 +167,8 @@ class Dashboard:
     @staticmethod
     def preload() -> None:
         """Import what running and rendering cells needs (see ``_renderer``); any thread."""
-        import nbapp.execute
-        import nbapp.render  # noqa: F401
+        import nbapp.kernel.execute
+        import nbapp.page.render  # noqa: F401
 
     # --- what pages see -------------------------------------------------------------------
     def subscribe(self) -> asyncio.Queue[Event | None]:
@@ -373,7 +373,7 @@ class Dashboard:
         asyncio.get_running_loop().run_in_executor(None, run)
 
     async def _restore_widgets(self) -> None:
-        """Give the widgets the values the user left them at (``nbapp.widget_memory``)."""
+        """Give the widgets the values the user left them at (``nbapp.state.widget_memory``)."""
         if self.memory is None or self.kernel is None:
             return
         updates = self.memory.learn(self.widget_state, complete=True)
@@ -393,7 +393,7 @@ class Dashboard:
         await send_updates(self.kernel, updates, output_widgets(self.widget_state), watch=watch)
 
     async def _connect(self) -> CellRunner:
-        from nbapp.execute import CellRunner
+        from nbapp.kernel.execute import CellRunner
 
         assert self.kernel is not None
         if not self.kernel.started:
@@ -411,7 +411,7 @@ class Dashboard:
 
     async def _run_cells(self, runner: CellRunner | None) -> bool:
         """Show each cell in order; False if a cell failed, timed out or lost the kernel."""
-        from nbapp.execute import Outcome
+        from nbapp.kernel.execute import Outcome
 
         position = 0
         for index, cell in enumerate(self.notebook.node.cells):
@@ -440,7 +440,7 @@ class Dashboard:
         return True
 
     def _failure_status(self, result: CellResult, position: int) -> Status:
-        from nbapp.execute import Outcome
+        from nbapp.kernel.execute import Outcome
 
         number = result.index + 1
         later = " Later cells were not run."

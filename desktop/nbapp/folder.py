@@ -1,7 +1,7 @@
 """A folder of notebooks as one app (``nbapp run FOLDER``).
 
 Its home page (``/``) lists the folder's notebooks: title, file name, and a preview of the
-last run's outputs (its snapshot, ``nbapp.snapshot``) where there is one. Each notebook is a
+last run's outputs (its snapshot, ``nbapp.state.snapshot``) where there is one. Each notebook is a
 dashboard under ``/nb/NAME/``: opening it starts its kernel and runs it, as ``nbapp run`` does
 for one notebook; once no page has shown it for ``keep_alive`` seconds (the user went back to
 the list, or to another notebook), its kernel is shut down. Links and the window's back and
@@ -34,14 +34,16 @@ from tornado import httputil, web
 from tornado.httpserver import HTTPServer
 from tornado.routing import Router
 
-from nbapp import __version__, snapshot
+from nbapp import __version__
 from nbapp.app import export_now, new_dashboard, snapshot_key
 from nbapp.dashboard import Dashboard
 from nbapp.errors import NotebookError
 from nbapp.notebook import Notebook
 from nbapp.paths import templates_dir
-from nbapp.security import Guard
-from nbapp.server import (
+from nbapp.settings import RunSettings
+from nbapp.state import snapshot
+from nbapp.web.security import Guard
+from nbapp.web.server import (
     FILE_SUFFIXES,
     Guarded,
     GuardedStatic,
@@ -50,7 +52,6 @@ from nbapp.server import (
     make_app,
     shared_routes,
 )
-from nbapp.settings import RunSettings
 
 log = logging.getLogger(__name__)
 

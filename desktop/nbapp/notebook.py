@@ -31,7 +31,7 @@ class AppMetadata:
     height: int | None = None
     mode: str | None = None  # all: every output; tagged: only cells tagged "app"
     timeout: float | None = None  # seconds per cell; 0 = no limit
-    template: str | None = None  # the page's template: a name or a folder (see nbapp.templates)
+    template: str | None = None  # a template's name or folder (nbapp.page.templates)
     # false: the app does not keep the values the user gives its widgets between launches
     remember_widgets: bool | None = None
 
@@ -75,7 +75,7 @@ def _app_value_problem(key: str, value: Any) -> str:
 
 @dataclass(frozen=True)
 class Notebook:
-    """A validated nbformat 4 notebook and where it lives (its kernel: ``nbapp.kernelspecs``)."""
+    """A validated nbformat 4 notebook and where it lives (its kernel: ``nbapp.kernel.specs``)."""
 
     path: Path
     node: NotebookNode

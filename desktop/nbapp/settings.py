@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from nbapp.kernelspecs import ForeignKernel
-    from nbapp.templates import Template
+    from nbapp.kernel.specs import ForeignKernel
+    from nbapp.page.templates import Template
 
 T = TypeVar("T")
 
@@ -69,9 +69,9 @@ class RunSettings:
 def kernel_env(settings: RunSettings, preload: Sequence[str] = ()) -> dict[str, str]:
     """What the run's settings tell nbapp's own Python kernel, through its environment;
     ``preload``: packages it imports while it waits for the first cell (preload.py)."""
-    from nbapp.library_assets import INLINE_RESOURCES_ENV
-    from nbapp.preload import PRELOAD_ENV
-    from nbapp.served import SERVED_ENV, THEME_ENV
+    from nbapp.kernel.preload import PRELOAD_ENV
+    from nbapp.kernel.served import SERVED_ENV, THEME_ENV
+    from nbapp.page.library_assets import INLINE_RESOURCES_ENV
 
     env = {THEME_ENV: settings.theme}
     if settings.only_tagged:

@@ -2,7 +2,7 @@
 // jupyter_bokeh extensions draw them, and connected to the kernel through the page's
 // KernelConnection (comms over nbapp's websocket bridge).
 //
-// Four MIME types (desktop/nbapp/render.py sends them whole, as data blocks):
+// Four MIME types (desktop/nbapp/page/render.py sends them whole, as data blocks):
 // - load bundles (`application/vnd.holoviews_load.v0+json`, `application/vnd.bokehjs_load.v0+json`)
 //   are scripts that load BokehJS, Panel and extensions' bundles by URL. The kernel names them
 //   by their CDN URLs or the app's own (library_assets.py); CDN URLs of files the app serves

@@ -1,7 +1,7 @@
 // Outputs load nothing from outside the app. Every cell's HTML, and every HTML an Output
 // widget shows, goes through prepareHtml before it reaches the document:
 // - CDN URLs of libraries the app serves (Leaflet, jQuery, vega, DataTables...) become local
-//   ones, by the rules the server put in the page (desktop/nbapp/cdn.py); the rewrite is on
+//   ones, by the rules the server put in the page (desktop/nbapp/page/cdn.py); the rewrite is on
 //   the raw text, so script literals and an iframe's srcdoc are covered too;
 // - what is external by nature (a video site's iframe, a remote image, a map's tiles) becomes
 //   a visible placeholder that says it needs a network connection and links to it (links open

@@ -9,7 +9,7 @@
 //     <script type="application/vnd.nbapp.mime-bundle+json">{"data": ..., "metadata": ...}</script>
 //     ...nbconvert's rendering of the best standard type (the fallback)...
 //   </div>
-// (desktop/nbapp/render.py). renderBundles picks among the bundle's types and the fallback's
+// (desktop/nbapp/page/render.py). renderBundles picks among the bundle's types and the fallback's
 // by rank, as JupyterLab would, and keeps the fallback when nothing here ranks better. Output
 // widgets render their outputs through this same registry.
 //
@@ -24,7 +24,7 @@
 //   3. If it draws with a library, fetch that library in renderModel through a loader
 //      (defineLoader + load, or loadScripts for URLs an output names), never at start-up: a
 //      page without such an output must not pay for it. Files under assets/static/vendor/ come from npm (assets/js/package.json,
-//      build.mjs); list them in desktop/nbapp/library_assets.py's EXPORT_LOADERS too, so that
+//      build.mjs); list them in desktop/nbapp/page/library_assets.py's EXPORT_LOADERS too, so that
 //      `nbapp export` inlines them when a page has that MIME type.
 import { MimeModel, RenderMimeRegistry, standardRendererFactories } from "@jupyterlab/rendermime";
 import { Widget } from "@lumino/widgets";

@@ -1,8 +1,8 @@
-"""Everything the window does beyond showing the page, put together for ``nbapp.window``:
+"""Everything the window does beyond showing the page, put together for ``nbapp.gui.window``:
 where it opens (the place the user left it, fitted to the screens present), its menu, the
 single-instance listener that brings it forward, and remembering its place when it closes.
 
-``nbapp.window`` creates the pywebview window with ``placement()``, hands it to ``attach()``,
+``nbapp.gui.window`` creates the pywebview window with ``placement()``, hands it to ``attach()``,
 passes ``pywebview_menu()`` to ``webview.start`` and calls ``closed()`` once the GUI loop ends.
 """
 

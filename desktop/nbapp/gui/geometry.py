@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from nbapp import appstate
+from nbapp.state import appstate
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nbapp.errors import UsageError
-from nbapp.kernelspecs import ForeignKernel, choose_kernel
+from nbapp.kernel.specs import ForeignKernel, choose_kernel
 from nbapp.notebook import Notebook, load_notebook
 from nbapp.package import trim
 from nbapp.package.progress import Progress
-from nbapp.templates import Template
+from nbapp.page.templates import Template
 
 if TYPE_CHECKING:
     from nbapp.package.discover import Discovery
@@ -68,7 +68,7 @@ class PackageRequest:
         webview: str = "system",
     ) -> PackageRequest:
         """Every user mistake becomes a one-line UsageError (exit 2) before anything runs."""
-        from nbapp.template_choice import chosen_template
+        from nbapp.page.template_choice import chosen_template
 
         _check_pyinstaller()
         loaded = load_notebook(notebook)
@@ -175,7 +175,7 @@ def window_backend(window: bool, webview: str) -> str:
 
 def _check_window_support(backend: str) -> None:
     """The build machine must have what the app's window is built from."""
-    from nbapp.window import NoWindowBackendError, choose_backend, gtk_missing
+    from nbapp.gui.window import NoWindowBackendError, choose_backend, gtk_missing
 
     if backend == "gtk":
         problem = gtk_missing()

@@ -24,10 +24,10 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
-from nbapp.channels import CLIENT_CLASS
-from nbapp.early_kernel import isolated_env
 from nbapp.errors import NbappError, NotebookError
-from nbapp.kernelspecs import ForeignKernel
+from nbapp.kernel.channels import CLIENT_CLASS
+from nbapp.kernel.early import isolated_env
+from nbapp.kernel.specs import ForeignKernel
 from nbapp.notebook import Notebook
 
 # Front-end modules built into the page's widget bundle; nothing to collect for them.
@@ -85,8 +85,8 @@ async def _run_on_installed_kernel(
     kernel installed there, so there are no imports to record. The run checks that every cell
     runs on that kernel here and gives the smoke test the outputs to expect. Files the cells
     read cannot be seen from outside the kernel: --include them."""
-    from nbapp.execute import CellRunner, Outcome
-    from nbapp.kernel import PrivateKernel
+    from nbapp.kernel.execute import CellRunner, Outcome
+    from nbapp.kernel.private import PrivateKernel
     from nbapp.settings import DEFAULT_MAX_OUTPUT_BYTES
 
     executed = _copy(notebook.node)
@@ -132,7 +132,7 @@ async def _discover(notebook: Notebook, cell_timeout: float) -> Discovery:
         transport="ipc",
         ip=str(runtime / "kernel"),
         log=quiet,
-        client_class=CLIENT_CLASS,  # see nbapp.channels
+        client_class=CLIENT_CLASS,  # see nbapp.kernel.channels
     )
     client = NotebookClient(
         executed,
@@ -183,7 +183,7 @@ async def _discover(notebook: Notebook, cell_timeout: float) -> Discovery:
 
 def _saved_widget_state(client: Any, executed: NotebookNode) -> dict[str, Any]:
     """The widgets' state in the notebook format (what a page restores saved widgets from)."""
-    from nbapp.execute import WIDGET_STATE_MIME
+    from nbapp.kernel.execute import WIDGET_STATE_MIME
 
     client.set_widgets_metadata()
     state: dict[str, Any] = executed.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {})

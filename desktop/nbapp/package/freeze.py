@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbapp import snapshot
 from nbapp.errors import NbappError, UsageError
 from nbapp.frozen import BUNDLE_DIR, CONFIG_FILE
 from nbapp.notebook import Notebook
 from nbapp.package import trim
 from nbapp.package.discover import Discovery
-from nbapp.templates import Template
+from nbapp.page.templates import Template
+from nbapp.state import snapshot
 
 RECIPE_DIR_NAME = "build"
 # Loaded by name (importlib) in the window code path, so analysis cannot see them.
@@ -39,7 +39,7 @@ WINDOW_IMPORTS = (
     "qtpy.QtWebEngineWidgets",
 )
 KERNEL_IMPORTS = (
-    "nbapp.kernel_main",
+    "nbapp.kernel.main",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
@@ -352,7 +352,7 @@ def _template_datas(template: Template, inside: str) -> list[list[str]]:
 def _widget_extension_datas(module_names: list[str]) -> list[list[str]]:
     """The labextension (and nbextension) folders serving the widget front-end modules the
     notebook displayed, where the app's Jupyter data path finds them."""
-    from nbapp.widget_assets import front_end_folders
+    from nbapp.page.widget_assets import front_end_folders
 
     return [
         [str(folder), f"share/jupyter/{kind}/{relative}"]

@@ -85,7 +85,7 @@ def report(path: str) -> None:
 
 def main() -> None:
     sys.addaudithook(_hook)
-    from nbapp.kernel_main import main as kernel_main
+    from nbapp.kernel.main import main as kernel_main
 
     kernel_main(sys.argv[1:])
 

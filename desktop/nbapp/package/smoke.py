@@ -25,10 +25,10 @@ from typing import Any
 from urllib.parse import quote
 
 from nbapp.errors import NbappError
-from nbapp.layout import parts, place_all
 from nbapp.package.discover import Discovery
-from nbapp.render import CellRenderer
-from nbapp.templates import Template
+from nbapp.page.layout import parts, place_all
+from nbapp.page.render import CellRenderer
+from nbapp.page.templates import Template
 
 SERVING = re.compile(r"^nbapp: serving .+ at http://127\.0\.0\.1:(\d+)/\?token=(\S+)$")
 _OUTPUT_CLASS = re.compile(r'class="([^"]*\bjp-OutputArea-output\b[^"]*)"')

@@ -9,8 +9,8 @@ cells tagged ``app`` show (Panel's servable way). ``sidebar`` puts a cell in the
 set its width in a responsive grid.
 
 Layouts other tools saved in the notebook come along for the templates that use them: the
-cell's box in a jupyter_dashboards grid view (``nbapp.gridview``) and its place in a slideshow
-(``nbapp.slideshow``).
+cell's box in a jupyter_dashboards grid view (``nbapp.page.gridview``) and its place in a slideshow
+(``nbapp.page.slideshow``).
 
 In tagged mode an object made ``.servable()`` shows too, as a cell tagged ``app`` would
 (served.py marks its output), in the area it asked for; a cell that made some shows only
@@ -26,8 +26,8 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from nbapp.gridview import GridBox, active_view, cell_box
-from nbapp.slideshow import SlideStep, plan
+from nbapp.page.gridview import GridBox, active_view, cell_box
+from nbapp.page.slideshow import SlideStep, plan
 
 WIDTHS = ("full", "half", "third", "two-thirds", "quarter")
 _REMOVE = {"remove-cell"}

@@ -16,8 +16,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from nbapp.paths import static_dir
-from nbapp.widget_assets import (
+from nbapp.page.widget_assets import (
     LAB_URL,
     NB_URL,
     SERVED_SUFFIXES,
@@ -25,6 +24,7 @@ from nbapp.widget_assets import (
     lab_extensions,
     nb_module_urls,
 )
+from nbapp.paths import static_dir
 
 _TEXT = frozenset({".js", ".css", ".svg"})
 # What makes the page fetch one of its own extra bundles (shared.js), as a string in the

@@ -20,11 +20,10 @@ from typing import Any
 from tornado import web, websocket
 from tornado.iostream import StreamClosedError
 
-from nbapp.bridge import KernelBridge
 from nbapp.dashboard import Dashboard, Event, State
-from nbapp.gridview import active_view
-from nbapp.heap import AfterBursts
-from nbapp.library_assets import (
+from nbapp.page.document import TEMPLATE_URL, LiveAssets, PageContext, PageRenderer
+from nbapp.page.gridview import active_view
+from nbapp.page.library_assets import (
     BOKEH_URL,
     ITABLES_URL,
     PANEL_URL,
@@ -36,11 +35,12 @@ from nbapp.library_assets import (
     plotly_js_dir,
     pmui_dist_dir,
 )
-from nbapp.page import TEMPLATE_URL, LiveAssets, PageContext, PageRenderer
+from nbapp.page.templates import Template, builtin_template
+from nbapp.page.widget_assets import LAB_URL, NB_URL, SERVED_SUFFIXES, folder_root, index
 from nbapp.paths import nbconvert_lab_static_dir, static_dir
-from nbapp.security import Guard
-from nbapp.templates import Template, builtin_template
-from nbapp.widget_assets import LAB_URL, NB_URL, SERVED_SUFFIXES, folder_root, index
+from nbapp.web.bridge import KernelBridge
+from nbapp.web.heap import AfterBursts
+from nbapp.web.security import Guard
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +363,7 @@ class KernelChannelsHandler(Guarded, websocket.WebSocketHandler):
 
 
 class WidgetModulesHandler(Guarded):
-    """The installed widget front ends (see nbapp.widget_assets), read on the first request
+    """The installed widget front ends (see nbapp.page.widget_assets), read on the first request
     (a thread: the loop keeps serving meanwhile); ``?module=`` names one the page misses."""
 
     async def get(self) -> None:

@@ -3,8 +3,8 @@
 A comm ``update`` is what a page sends when the user moves a slider; the kernel's widget then
 sets its traits and its observers run (``interact`` redraws, ``observe`` callbacks fire), and
 the kernel tells every page what changed. nbapp uses it to give a relaunched app the values the
-user left (``nbapp.widget_memory``). No code is executed: these are the comm messages the page's
-websocket may carry.
+user left (``nbapp.state.widget_memory``). No code is executed: these are the comm messages the
+page's websocket may carry.
 
 One thing a page does that the kernel does not: an Output widget's ``with out:`` only tells the
 front end which request's outputs to capture, and the front end keeps them and sends them back
@@ -25,8 +25,8 @@ from typing import Any
 import zmq.asyncio
 from nbformat.v4 import output_from_msg
 
-from nbapp.channels import wait_readable
-from nbapp.kernel import PrivateKernel
+from nbapp.kernel.channels import wait_readable
+from nbapp.kernel.private import PrivateKernel
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ so what ``jupyter kernelspec list`` shows is what nbapp can run.
 Python notebooks always run on nbapp's own private ipykernel (it is the one a packaged app
 freezes, and the one whose imports ``nbapp package`` can discover), whatever Python
 kernelspec they name. Every other language runs on its installed kernel, started through
-``nbapp.supervisor`` so that it dies with nbapp.
+``nbapp.kernel.supervisor`` so that it dies with nbapp.
 """
 
 from __future__ import annotations

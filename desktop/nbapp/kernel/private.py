@@ -1,7 +1,7 @@
 """The private kernel: one kernel process per app, isolated from the user's Jupyter setup.
 
 nbapp's own ipykernel for Python notebooks; for other languages the installed kernel that
-``nbapp.kernelspecs`` chose, started behind ``nbapp.supervisor`` so that it dies with nbapp.
+``nbapp.kernel.specs`` chose, started behind ``nbapp.kernel.supervisor`` so that it dies with nbapp.
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ import zmq
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-from nbapp.channels import CLIENT_CLASS
-from nbapp.early_kernel import (
+from nbapp.errors import KernelError
+from nbapp.kernel.channels import CLIENT_CLASS
+from nbapp.kernel.early import (
     CONNECTION_FILE,
     EarlyKernel,
     isolated_env,
     kernel_argv,
     new_runtime_dir,
 )
-from nbapp.errors import KernelError
-from nbapp.kernelspecs import ForeignKernel
-from nbapp.supervisor import command_prefix
+from nbapp.kernel.specs import ForeignKernel
+from nbapp.kernel.supervisor import command_prefix
 
 log = logging.getLogger(__name__)
 

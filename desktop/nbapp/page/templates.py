@@ -15,7 +15,7 @@ next one in the chain. A name is looked up, as Voilà looks its templates up, in
 own. A value with a path separator in it is a folder.
 
 Finding needs neither Jinja2 nor nbconvert, so it costs nothing before the kernel starts;
-``nbapp.template_env`` loads and checks the files.
+``nbapp.page.template_env`` loads and checks the files.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ from typing import Any
 
 import zmq.asyncio
 
-from nbapp.channels import wait_readable
-from nbapp.kernel import PrivateKernel
-from nbapp.protocol import MalformedMessage, Message, decode, encode
-from nbapp.widget_memory import WidgetMemory, page_update
+from nbapp.kernel.channels import wait_readable
+from nbapp.kernel.private import PrivateKernel
+from nbapp.state.widget_memory import WidgetMemory, page_update
+from nbapp.web.protocol import MalformedMessage, Message, decode, encode
 
 log = logging.getLogger(__name__)
 

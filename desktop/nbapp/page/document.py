@@ -18,11 +18,12 @@ from typing import Any, Protocol
 import jinja2
 from markupsafe import Markup
 
-from nbapp import __version__, cdn
-from nbapp.gridview import GridView
+from nbapp import __version__
+from nbapp.page import cdn
+from nbapp.page.gridview import GridView
+from nbapp.page.template_env import page_environment
+from nbapp.page.templates import PAGE, Template, TemplateError
 from nbapp.paths import nbconvert_lab_static_dir, static_dir
-from nbapp.template_env import page_environment
-from nbapp.templates import PAGE, Template, TemplateError
 
 TEMPLATE_URL = "/nbapp/template"
 _PREFIXES = {"nbapp:": "/nbapp/static", "lab:": "/nbapp/lab"}

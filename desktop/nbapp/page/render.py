@@ -14,10 +14,10 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 from traitlets.config import Config
 
-from nbapp import cdn
-from nbapp.layout import EXEC_TYPES, LOAD_TYPES
-from nbapp.template_env import ChainLoader
-from nbapp.templates import CELL, Template, TemplateError, builtin_template
+from nbapp.page import cdn
+from nbapp.page.layout import EXEC_TYPES, LOAD_TYPES
+from nbapp.page.template_env import ChainLoader
+from nbapp.page.templates import CELL, Template, TemplateError, builtin_template
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from nbapp.channels import SteppedChannel
 from nbapp.errors import KernelError
-from nbapp.kernel import PrivateKernel
-from nbapp.served import RESULT_HINT
+from nbapp.kernel.channels import SteppedChannel
+from nbapp.kernel.private import PrivateKernel
+from nbapp.kernel.served import RESULT_HINT
 
 log = logging.getLogger(__name__)
 

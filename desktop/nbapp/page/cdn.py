@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from nbapp.library_assets import (
+from nbapp.page.library_assets import (
     BOKEH_URL,
     ITABLES_URL,
     PANEL_URL,

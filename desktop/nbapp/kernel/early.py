@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbapp.kernel_main import PARENT_PID_ENV, RUNTIME_DIR_ENV
-from nbapp.library_assets import INLINE_RESOURCES_ENV, kernel_env_defaults
+from nbapp.kernel.main import PARENT_PID_ENV, RUNTIME_DIR_ENV
+from nbapp.page.library_assets import INLINE_RESOURCES_ENV, kernel_env_defaults
 
 FROZEN_KERNEL_FLAG = "--nbapp-kernel"
 CONNECTION_FILE = "kernel.json"
@@ -37,7 +37,7 @@ def kernel_argv(connection_file: str = "{connection_file}") -> list[str]:
     if getattr(sys, "frozen", False):
         head = [sys.executable, FROZEN_KERNEL_FLAG]
     else:
-        head = [sys.executable, "-m", "nbapp.kernel_main"]
+        head = [sys.executable, "-m", "nbapp.kernel.main"]
     return [*head, "-f", connection_file, "--HistoryManager.enabled=False"]
 
 

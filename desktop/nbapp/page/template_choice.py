@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from nbapp.notebook import Notebook
-from nbapp.templates import VOILA_EQUIVALENTS, Template, TemplateError, find_template
+from nbapp.page.templates import VOILA_EQUIVALENTS, Template, TemplateError, find_template
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ def chosen_template(cli_value: str | None, notebook: Notebook) -> Template | Non
     else:
         return None
     if not template.builtin:
-        from nbapp.page import PageRenderer
-        from nbapp.template_env import check_files
+        from nbapp.page.document import PageRenderer
+        from nbapp.page.template_env import check_files
 
         check_files(template)
         PageRenderer(template).check()

@@ -16,7 +16,7 @@ import mimetypes
 import re
 from pathlib import Path
 
-from nbapp.library_assets import (
+from nbapp.page.library_assets import (
     EXPORT_LOADERS,
     ITABLES_URL,
     PLOTLY_URL,

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 from nbformat import NotebookNode
 
 from nbapp import __version__
-from nbapp.layout import Placement
+from nbapp.page.layout import Placement
 
 if TYPE_CHECKING:
-    from nbapp.templates import Template
+    from nbapp.page.templates import Template
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,8 @@ def from_run(
 ) -> list[Fragment]:
     """The fragments the page shows for an executed notebook (what ``Dashboard`` shows cell
     by cell), for a snapshot taken outside a dashboard (``nbapp package``'s build run)."""
-    from nbapp.layout import parts, place_all
-    from nbapp.render import CellRenderer
+    from nbapp.page.layout import parts, place_all
+    from nbapp.page.render import CellRenderer
 
     renderer = CellRenderer(show_tracebacks=show_tracebacks, template=template)
     placements = place_all(executed, only_tagged=only_tagged)

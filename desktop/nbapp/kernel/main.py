@@ -56,7 +56,7 @@ def start_watchdog() -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     watched = start_watchdog()
-    from nbapp.heap import watch_in_background
+    from nbapp.web.heap import watch_in_background
 
     watch_in_background()  # a widget storm's freed heap goes back to the system
     import zmq
@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> None:
 
         def init_code(self) -> None:
             super().init_code()  # type: ignore[no-untyped-call]
-            from nbapp.preload import preload
-            from nbapp.served import install
+            from nbapp.kernel.preload import preload
+            from nbapp.kernel.served import install
 
             install(self.shell)
             preload(self.shell)  # the first cell's libraries, while nbapp's server starts

@@ -11,8 +11,8 @@ from pathlib import Path
 import jinja2
 from jinja2 import nodes
 
+from nbapp.page.templates import STATIC, Template, TemplateDir, TemplateError
 from nbapp.paths import nbconvert_template_paths
-from nbapp.templates import STATIC, Template, TemplateDir, TemplateError
 
 # nbconvert's templates use {% break %} and {% continue %}.
 EXTENSIONS = ["jinja2.ext.loopcontrols"]

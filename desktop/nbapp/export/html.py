@@ -22,16 +22,16 @@ from markupsafe import Markup
 
 from nbapp.dashboard import Dashboard, State
 from nbapp.errors import NbappError, NotebookError
-from nbapp.gridview import active_view
-from nbapp.inline import data_url, inline_links, loader_assets, mentions, script_text
-from nbapp.layout import Placement
-from nbapp.library_assets import plotly_js_dir
+from nbapp.export.inline import data_url, inline_links, loader_assets, mentions, script_text
+from nbapp.export.widgets import front_ends
 from nbapp.notebook import Notebook
-from nbapp.page import Asset, CellView, PageContext, PageRenderer, resolve
+from nbapp.page.document import Asset, CellView, PageContext, PageRenderer, resolve
+from nbapp.page.gridview import active_view
+from nbapp.page.layout import Placement
+from nbapp.page.library_assets import plotly_js_dir
+from nbapp.page.templates import Template, TemplateError, builtin_template
 from nbapp.paths import static_dir
 from nbapp.settings import RunSettings
-from nbapp.templates import Template, TemplateError, builtin_template
-from nbapp.widget_export import front_ends
 
 # url() of a file next to a stylesheet (not data:, not another site, not the server's root).
 _CSS_URL = re.compile(r"""url\(\s*(["']?)(?![a-zA-Z][\w+.-]*:|/|#)([^"')]+)\1\s*\)""")

@@ -2,7 +2,7 @@
 
 nbapp's own Python kernel watches nbapp itself (kernel_main's watchdog). An installed kernel
 (IRkernel, bash_kernel, xeus-cling, IJulia) has no such watchdog, so jupyter_client launches
-this small process in front of it: ``python -m nbapp.supervisor KERNEL-COMMAND...``, or a
+this small process in front of it: ``python -m nbapp.kernel.supervisor KERNEL-COMMAND...``, or a
 packaged app re-entered with ``--nbapp-supervise`` (handled first in build/app_entry.py).
 
 - It leads the process group jupyter_client gives it (``start_new_session``); the kernel and
@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nbapp.kernel_main import PARENT_PID_ENV, RUNTIME_DIR_ENV
+from nbapp.kernel.main import PARENT_PID_ENV, RUNTIME_DIR_ENV
 
 SUPERVISE_FLAG = "--nbapp-supervise"
 _PR_SET_PDEATHSIG = 1
@@ -50,7 +50,7 @@ def command_prefix() -> list[str]:
     """What goes before a kernelspec's argv to start it under a supervisor."""
     if getattr(sys, "frozen", False):
         return [sys.executable, SUPERVISE_FLAG]
-    return [sys.executable, "-m", "nbapp.supervisor"]
+    return [sys.executable, "-m", "nbapp.kernel.supervisor"]
 
 
 def _prctl() -> Callable[..., int] | None:
@@ -288,7 +288,7 @@ def _forward_terminate(child: subprocess.Popen[bytes]) -> Callable[[int, object]
 def main(argv: list[str] | None = None) -> int:
     command = list(sys.argv[1:] if argv is None else argv)
     if not command:
-        print("usage: python -m nbapp.supervisor KERNEL-COMMAND...", file=sys.stderr)
+        print("usage: python -m nbapp.kernel.supervisor KERNEL-COMMAND...", file=sys.stderr)
         return 2
     parent = os.getppid()
     expected = os.environ.get(PARENT_PID_ENV, "")

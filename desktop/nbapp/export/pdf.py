@@ -6,7 +6,7 @@ installs) opens the self-contained exported page offscreen, waits until it has d
 printToPdf. Where Qt WebEngine is not installed, an installed Chromium, Chrome or Edge prints
 it headless instead. ``NBAPP_PDF_ENGINE=qt|chromium`` chooses.
 
-The engine runs in a child process (``python -m nbapp.pdf PAGE PDF``): Qt wants the main
+The engine runs in a child process (``python -m nbapp.export.pdf PAGE PDF``): Qt wants the main
 thread and an event loop of its own, and Chromium's chatter stays out of the user's terminal.
 """
 
@@ -104,7 +104,7 @@ def print_page(page: Path, out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="nbapp-pdf-") as scratch:
         partial = Path(scratch) / "page.pdf"
         if engine == "qt":
-            _run_child([sys.executable, "-m", "nbapp.pdf", str(page), str(partial)], scratch)
+            _run_child([sys.executable, "-m", "nbapp.export.pdf", str(page), str(partial)], scratch)
         else:
             _run_chromium(page, partial, scratch)
         if not partial.is_file() or partial.stat().st_size == 0:
@@ -186,7 +186,7 @@ def _qt_main(page: Path, out: Path) -> int:
             if drawn is True:
                 print_now()
             elif waited[0] > _DRAWN_SECONDS:
-                late = f"nbapp.pdf: the page had not drawn after {_DRAWN_SECONDS:g} s"
+                late = f"nbapp.export.pdf: the page had not drawn after {_DRAWN_SECONDS:g} s"
                 print(late, file=sys.stderr)
                 print_now()
             else:
@@ -196,7 +196,7 @@ def _qt_main(page: Path, out: Path) -> int:
 
     def loaded(ok: bool) -> None:
         if not ok:
-            print(f"nbapp.pdf: could not load {page}", file=sys.stderr)
+            print(f"nbapp.export.pdf: could not load {page}", file=sys.stderr)
             finish(1)
             return
         view.runJavaScript(READY_SCRIPT, 0)

@@ -12,7 +12,7 @@ values whose widget is still there, with the same class and a value of the same 
 to the kernel as the page would send them, in the order the user last changed them, so that
 the widgets' observers run and the outputs match; the rest are skipped and forgotten.
 
-This module only keeps the books; ``nbapp.comms`` sends the updates to the kernel.
+This module only keeps the books; ``nbapp.web.comms`` sends the updates to the kernel.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbapp import appstate
+from nbapp.state import appstate
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The private kernel: starting it, supervising installed kernels, running cells on it."""

@@ -1,0 +1,1 @@
+"""What the dashboard page shows: cells to HTML, templates, layouts, browser code it links."""

@@ -1,0 +1,1 @@
+"""What an app keeps between launches: widget values, snapshots, its window, its files."""
