@@ -124,7 +124,7 @@ def test_build_shows_each_stage_and_finds_the_csv(default_build: Build) -> None:
     internal = default_build.folder("sales") / "_internal"
     assert (internal / "nbapp_app" / "notebook" / "measurements.csv").read_text() == SALES_CSV
     # Trimmed: no completion engine, no Tk, no Qt in the default (system web view) build.
-    for left_out in ("jedi", "parso", "tkinter", "PySide6"):
+    for left_out in ("jedi", "parso", "tkinter", "PySide6", "panel"):
         assert not (internal / left_out).exists(), left_out
     # Nothing of the build landed in the repo's recipe folder.
     leftovers = [

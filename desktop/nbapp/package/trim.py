@@ -42,7 +42,9 @@ EXCLUDED_MODULES = (
 # Heavy packages that libraries import only if present (matplotlib.pyplot tries pandas, numpy's
 # config tries yaml): left out unless the build-time run really imported them.
 # (Not IPython.testing: IPython.core imports IPython.testing.skipdoctest, so every kernel needs it.)
-OPTIONAL_MODULES = ("pandas", "scipy", "sympy", "yaml", "bokeh")
+# panel: nbapp.served imports it inside functions that run only once a notebook has imported
+# it; without this, every app built where Panel is installed carried it (about 100 MiB).
+OPTIONAL_MODULES = ("pandas", "scipy", "sympy", "yaml", "bokeh", "panel")
 # Without a window, every web view binding goes.
 WINDOW_MODULES = ("webview", "qtpy", "PySide6", "shiboken6", "gi")
 QT_MODULES = ("qtpy", "PySide6", "shiboken6")
