@@ -42,7 +42,7 @@ EXCLUDED_MODULES = (
 # Heavy packages that libraries import only if present (matplotlib.pyplot tries pandas, numpy's
 # config tries yaml): left out unless the build-time run really imported them.
 # (Not IPython.testing: IPython.core imports IPython.testing.skipdoctest, so every kernel needs it.)
-# panel: nbapp.served imports it inside functions that run only once a notebook has imported
+# panel: nbapp.kernel.served imports it inside functions that run only once a notebook has imported
 # it; without this, every app built where Panel is installed carried it (about 100 MiB).
 OPTIONAL_MODULES = ("pandas", "scipy", "sympy", "yaml", "bokeh", "panel")
 # Without a window, every web view binding goes.
