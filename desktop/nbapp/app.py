@@ -69,7 +69,27 @@ class Hosted(Protocol):
     async def export_html(self, out: Path) -> int: ...
 
 
-class App:
+class OwnLoop:
+    """An app that runs on its own asyncio loop; other threads (the window's menu, signal
+    handlers) stop it or hand it work."""
+
+    def __init__(self) -> None:
+        self._stop = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def stop(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the app's loop, from another thread (the window's menu)."""
+        if self._loop is None or self._loop.is_closed():
+            coro.close()
+            raise RuntimeError("the app is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+
+class App(OwnLoop):
     """Owns the server, the dashboard and the kernel; ``stop()`` may be called from any thread."""
 
     def __init__(
@@ -85,9 +105,8 @@ class App:
         self.settings = settings
         self._sockets = sockets
         self._early_kernel = early_kernel
+        super().__init__()
         self.guard = Guard(port=self._sockets[0].getsockname()[1])
-        self._stop = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._dashboard: Dashboard | None = None
 
     @property
@@ -125,17 +144,6 @@ class App:
     @property
     def pages_titled(self) -> bool:
         return False  # one page, titled as the window
-
-    def stop(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Run ``coro`` on the app's loop, from another thread (the window's menu)."""
-        if self._loop is None or self._loop.is_closed():
-            coro.close()
-            raise RuntimeError("the app is not running")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     async def export_html(self, out: Path) -> int:
         """The dashboard as it is now as one self-contained file (see ``export_now``)."""

@@ -294,14 +294,10 @@ def _run(args: argparse.Namespace) -> int:
     notebook = load_notebook(Path(args.notebook))
     settings = _settings(args, notebook)
     gui = _window_backend(settings)
-    instance = None
-    if gui is not None:  # a window: one per app, a second launch raises the first
-        try:
-            instance = _single_instance(settings)
-        except _AlreadyRunning:
-            label = getattr(args, "label", None) or args.notebook
-            print(f"nbapp: {label} is already running; brought its window to the front")
-            return 0
+    try:
+        instance = _one_copy(args, settings, gui)
+    except _AlreadyRunning:
+        return 0
     try:
         sockets = bind_loopback(settings.port)
         if gui is not None:
@@ -355,14 +351,10 @@ def _run_folder(args: argparse.Namespace, folder: Path) -> int:
         app_id=getattr(args, "app_id", ""),
     )
     gui = _window_backend(settings)
-    instance = None
-    if gui is not None:  # a window: one per app, a second launch raises the first
-        try:
-            instance = _single_instance(settings)
-        except _AlreadyRunning:
-            label = getattr(args, "label", None) or args.notebook
-            print(f"nbapp: {label} is already running; brought its window to the front")
-            return 0
+    try:
+        instance = _one_copy(args, settings, gui)
+    except _AlreadyRunning:
+        return 0
     try:
         sockets = bind_loopback(settings.port)
         if gui is not None:
@@ -394,6 +386,19 @@ def _folder_entry(args: argparse.Namespace, path: Path) -> Entry:
 
 class _AlreadyRunning(Exception):
     """This app runs already; it was asked to bring its window forward."""
+
+
+def _one_copy(args: argparse.Namespace, settings: RunSettings, gui: str | None) -> Instance | None:
+    """A window is one per app: this app's lock, or (having said so) _AlreadyRunning when a
+    second launch raised the first copy's window. No window, no lock."""
+    if gui is None:
+        return None
+    try:
+        return _single_instance(settings)
+    except _AlreadyRunning:
+        label = getattr(args, "label", None) or args.notebook
+        print(f"nbapp: {label} is already running; brought its window to the front")
+        raise
 
 
 def _single_instance(settings: RunSettings) -> Instance | None:

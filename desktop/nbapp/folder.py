@@ -16,16 +16,15 @@ the same media files as for one notebook.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, unquote
 
 import jinja2
@@ -35,7 +34,7 @@ from tornado.httpserver import HTTPServer
 from tornado.routing import Router
 
 from nbapp import __version__
-from nbapp.app import export_now, new_dashboard, snapshot_key
+from nbapp.app import OwnLoop, export_now, new_dashboard, snapshot_key
 from nbapp.dashboard import Dashboard
 from nbapp.errors import NotebookError
 from nbapp.notebook import Notebook
@@ -54,8 +53,6 @@ from nbapp.web.server import (
 )
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 PREFIX = "/nb"
 DEFAULT_KEEP_ALIVE = 30.0  # seconds a notebook nobody shows keeps its kernel
@@ -129,7 +126,7 @@ class Entry:
         return snapshot.load(snapshot_key(self.notebook, self.settings))
 
 
-class FolderApp:
+class FolderApp(OwnLoop):
     """Serves a folder's list of notebooks and each notebook's dashboard (``Hosted``)."""
 
     def __init__(
@@ -148,9 +145,8 @@ class FolderApp:
         self.settings = settings
         self.keep_alive = keep_alive
         self._sockets = sockets
+        super().__init__()
         self.guard = Guard(port=sockets[0].getsockname()[1])
-        self._stop = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._current: Entry | None = None  # the notebook the window shows, if any
         self._starting: set[asyncio.Task[None]] = set()
 
@@ -195,16 +191,6 @@ class FolderApp:
     @property
     def pages_titled(self) -> bool:
         return True  # the list's title, then the open notebook's
-
-    def stop(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        if self._loop is None or self._loop.is_closed():
-            coro.close()
-            raise RuntimeError("the app is not running")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     async def export_html(self, out: Path) -> int:
         entry = self._current

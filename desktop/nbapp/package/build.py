@@ -200,7 +200,6 @@ def package(request: PackageRequest) -> Path:
 def package_all(requests: list[PackageRequest]) -> list[Path]:
     """Build one app per request (each its own app), the freezes in one PyInstaller
     process; the paths of their executables."""
-    from nbapp.package.discover import discover
     from nbapp.package.freeze import FreezeRequest, freeze_all
 
     smoke = sum(r.smoke_test for r in requests)
@@ -209,14 +208,7 @@ def package_all(requests: list[PackageRequest]) -> list[Path]:
     several = len(requests) > 1
     freezes = []
     for request in requests:
-        _hint_kernel_package(request)
-        notebook = request.notebook
-        with progress.stage("discover", f"running {notebook.path.name} once") as notes:
-            discovery = discover(notebook, cell_timeout=notebook.app.timeout, kernel=request.kernel)
-            notes.append(
-                f"{len(discovery.top_level_packages)} packages, {len(discovery.data_files)} "
-                f"data files, {len(discovery.widget_modules)} widget front ends"
-            )
+        discovery = discover_stage(request, progress)
         freezes.append(
             FreezeRequest(
                 name=request.name,
@@ -246,6 +238,21 @@ def package_all(requests: list[PackageRequest]) -> list[Path]:
     for request, freeze_request, frozen in zip(requests, freezes, built, strict=True):
         _finish(request, freeze_request.discovery, frozen.executable, progress, several=several)
     return [frozen.executable for frozen in built]
+
+
+def discover_stage(request: PackageRequest, progress: Progress) -> Discovery:
+    """The build's first stage for one notebook: run it once and see what it uses."""
+    from nbapp.package.discover import discover
+
+    _hint_kernel_package(request)
+    notebook = request.notebook
+    with progress.stage("discover", f"running {notebook.path.name} once") as notes:
+        found = discover(notebook, cell_timeout=notebook.app.timeout, kernel=request.kernel)
+        notes.append(
+            f"{len(found.top_level_packages)} packages, {len(found.data_files)} data files, "
+            f"{len(found.widget_modules)} widget front ends"
+        )
+    return found
 
 
 def _finish(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbapp.package.build import PackageRequest
 
 
 def add_package_command(commands: Any) -> None:
@@ -93,10 +96,33 @@ def add_package_command(commands: Any) -> None:
     )
 
 
+def request_from_args(args: argparse.Namespace, notebook: Path, name: str | None) -> PackageRequest:
+    """One app's build request from ``nbapp package``'s options (all but the app's name
+    apply alike to every notebook named, and to every notebook of a folder)."""
+    from nbapp.package.build import PackageRequest
+
+    return PackageRequest.from_args(
+        notebook=notebook,
+        outdir=Path(args.outdir),
+        name=name,
+        icon=Path(args.icon) if args.icon else None,
+        onefile=args.onefile,
+        template=args.template,
+        includes=[Path(p) for p in args.include],
+        window=not args.no_window_support,
+        smoke_test=not args.no_smoke_test,
+        installers=args.installer,
+        version=args.app_version,
+        debug=args.debug,
+        webview=args.webview,
+        depends=args.depends,
+    )
+
+
 def run_package(args: argparse.Namespace) -> int:
     from nbapp.cli import names_folder
     from nbapp.errors import UsageError
-    from nbapp.package.build import PackageRequest, package_all
+    from nbapp.package.build import package_all
 
     if len(args.notebook) == 1 and names_folder(args.notebook[0]):
         # One app whose home page lists the folder's notebooks.
@@ -109,25 +135,7 @@ def run_package(args: argparse.Namespace) -> int:
         raise UsageError("a folder is packaged on its own, as one app: name it alone")
     if len(args.notebook) > 1 and (args.name or args.include):
         raise UsageError("--name and --include apply to one notebook; package it on its own")
-    requests = [
-        PackageRequest.from_args(
-            notebook=Path(notebook),
-            outdir=Path(args.outdir),
-            name=args.name,
-            icon=Path(args.icon) if args.icon else None,
-            onefile=args.onefile,
-            template=args.template,
-            includes=[Path(p) for p in args.include],
-            window=not args.no_window_support,
-            smoke_test=not args.no_smoke_test,
-            installers=args.installer,
-            version=args.app_version,
-            debug=args.debug,
-            webview=args.webview,
-            depends=args.depends,
-        )
-        for notebook in args.notebook
-    ]
+    requests = [request_from_args(args, Path(notebook), args.name) for notebook in args.notebook]
     names = [request.name for request in requests]
     for name in names:
         if names.count(name) > 1:

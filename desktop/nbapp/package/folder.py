@@ -16,7 +16,8 @@ from pathlib import Path
 
 from nbapp.errors import UsageError
 from nbapp.package import trim
-from nbapp.package.build import PackageRequest, _build_installer, _hint_kernel_package
+from nbapp.package.build import PackageRequest, _build_installer, discover_stage
+from nbapp.package.cli import request_from_args
 from nbapp.package.discover import Discovery
 from nbapp.package.progress import Progress
 
@@ -40,25 +41,7 @@ def folder_requests(args: argparse.Namespace, folder: Path) -> list[PackageReque
                 f"{folder}: the folder's name {name!r} cannot name an app (letters, digits, "
                 "'.', '_' or '-'); choose one with --name"
             )
-    return [
-        PackageRequest.from_args(
-            notebook=path,
-            outdir=Path(args.outdir),
-            name=name,
-            icon=Path(args.icon) if args.icon else None,
-            onefile=args.onefile,
-            template=args.template,
-            includes=[Path(p) for p in args.include],
-            window=not args.no_window_support,
-            smoke_test=not args.no_smoke_test,
-            installers=args.installer,
-            version=args.app_version,
-            debug=args.debug,
-            webview=args.webview,
-            depends=args.depends,
-        )
-        for path in paths
-    ]
+    return [request_from_args(args, path, name) for path in paths]
 
 
 def merged(discoveries: list[Discovery]) -> Discovery:
@@ -79,24 +62,13 @@ def merged(discoveries: list[Discovery]) -> Discovery:
 
 def package_folder(folder: Path, requests: list[PackageRequest]) -> Path:
     """Build the folder's app; the path of its executable."""
-    from nbapp.package.discover import discover
     from nbapp.package.freeze import FreezeRequest, freeze
     from nbapp.package.smoke import check_window, smoke_test_folder
 
     first = requests[0]
     smoke = first.smoke_test
     progress = Progress(total=len(requests) + 2 + smoke + len(first.installers))
-    discoveries = []
-    for request in requests:
-        _hint_kernel_package(request)
-        notebook = request.notebook
-        with progress.stage("discover", f"running {notebook.path.name} once") as notes:
-            found = discover(notebook, cell_timeout=notebook.app.timeout, kernel=request.kernel)
-            notes.append(
-                f"{len(found.top_level_packages)} packages, {len(found.data_files)} data "
-                f"files, {len(found.widget_modules)} widget front ends"
-            )
-        discoveries.append(found)
+    discoveries = [discover_stage(request, progress) for request in requests]
     freeze_request = FreezeRequest(
         name=first.name,
         discovery=merged(discoveries),

@@ -127,21 +127,27 @@ def _clean_env(home: Path) -> dict[str, str]:
     return env
 
 
-def _smoke_test(
-    executable: Path, discovery: Discovery, home: Path, template: Template | None
-) -> SmokeResult:
-    env = _clean_env(home)
-    started = time.monotonic()
+def _start_headless(executable: Path, home: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    """The built app, served headless as a fresh user would start it; its stderr lines are
+    collected in the list as they come (so a full pipe never blocks it)."""
     proc = subprocess.Popen(
         [str(executable), "--no-window", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=_clean_env(home),
         start_new_session=True,
     )
     stderr: list[str] = []
     threading.Thread(target=_drain, args=(proc, stderr), daemon=True).start()
+    return proc, stderr
+
+
+def _smoke_test(
+    executable: Path, discovery: Discovery, home: Path, template: Template | None
+) -> SmokeResult:
+    started = time.monotonic()
+    proc, stderr = _start_headless(executable, home)
     try:
         port, token = _serving(proc, stderr)
         state, cells = _events(port, token)
@@ -159,18 +165,8 @@ def smoke_test_folder(
     """Start a folder's built app headless, open each notebook from its list as the page
     does, and compare each with its build-time run."""
     with tempfile.TemporaryDirectory(prefix="nbapp-smoke-") as home:
-        env = _clean_env(Path(home))
         started = time.monotonic()
-        proc = subprocess.Popen(
-            [str(executable), "--no-window", "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            start_new_session=True,
-        )
-        stderr: list[str] = []
-        threading.Thread(target=_drain, args=(proc, stderr), daemon=True).start()
+        proc, stderr = _start_headless(executable, Path(home))
         results = []
         try:
             port, token = _serving(proc, stderr)
