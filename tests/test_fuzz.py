@@ -283,8 +283,10 @@ def _request(app: Running, method: str, path: str, headers: dict[str, str], body
         try:
             sock.sendall(request)
             sock.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server stopped reading (a header too large): read what it said
+        except OSError:
+            # The server stopped reading (a header too large) and may have closed already:
+            # a broken pipe, a reset, or (it was quicker than our shutdown) not connected.
+            pass  # read what it said, if anything
         try:
             while chunk := sock.recv(65536):
                 chunks.append(chunk)
