@@ -172,6 +172,21 @@ def page_log() -> PageLog:
 
 
 @pytest.fixture
+def file_page(browser: Browser) -> Iterator[tuple[Page, list[str], list[str]]]:
+    """A page for an exported file (file://, so no route guard): every request it makes, file://
+    ones included, and its errors; the test judges them."""
+    context = browser.new_context()
+    page = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page, requests, errors
+    context.close()
+
+
+@pytest.fixture
 def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
     """A fresh browser page; the test fails if the page asked for anything off 127.0.0.1."""
     context = browser.new_context()

@@ -23,6 +23,23 @@ def seen_label(name, text="kernel saw nothing"):
     return label
 """
 
+# Drawn from a callback: ipycanvas sends drawing commands as custom messages, which a page
+# that connects after the cell ran never receives (as on reloading JupyterLab); a button
+# makes the drawing a round trip of its own.
+CANVAS = """
+import ipycanvas
+canvas = ipycanvas.Canvas(width=200, height=100)
+canvas_seen = seen_label("canvas")
+canvas.on_mouse_down(lambda x, y: setattr(canvas_seen, "value", f"mouse down at {x:.0f},{y:.0f}"))
+def draw(_):
+    canvas.fill_style = "red"
+    canvas.fill_rect(0, 0, 200, 100)
+paint = _w.Button(description="paint")
+paint.add_class("paint")
+paint.on_click(draw)
+_w.VBox([paint, canvas, canvas_seen])
+"""
+
 
 def assert_clean(page_log: PageLog) -> None:
     """No console error, no failed request, nothing off loopback (the fixture checks that)."""

@@ -8,12 +8,11 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from conftest import PageLog
 from support import NBAPP, WIDGET_TIMEOUT_MS, Code, env_with, open_dashboard, text_becomes, wait_for
@@ -414,20 +413,6 @@ def test_xgboost_app_runs_in_tagged_and_in_all_outputs_mode(
     page.locator("#nbapp-cells").get_by_text("Test score").wait_for(timeout=WIDGET_TIMEOUT_MS)
     assert page.locator("#nbapp-app-title").is_hidden()
     assert not page_log.console_errors, page_log.console_errors
-
-
-@pytest.fixture
-def file_page(browser: Browser) -> Iterator[tuple[Page, list[str], list[str]]]:
-    """A page that records every request it makes, file:// ones included, and its errors."""
-    context = browser.new_context()
-    page = context.new_page()
-    requests: list[str] = []
-    errors: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page, requests, errors
-    context.close()
 
 
 def test_exported_panel_page_is_static_offline_and_says_callbacks_need_the_app(

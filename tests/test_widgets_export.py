@@ -5,11 +5,10 @@ with no request but to the file itself and to blob:/data: URLs it made."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from support import NBAPP, WIDGET_TIMEOUT_MS, write_notebook
 
@@ -47,19 +46,6 @@ import ipydatagrid, pandas as pd
 ipydatagrid.DataGrid(pd.DataFrame({"a": [1, 2]}), layout={"height": "100px"})
 """,
 ]
-
-
-@pytest.fixture
-def file_page(browser: Browser) -> Iterator[tuple[Page, list[str], list[str]]]:
-    context = browser.new_context()
-    page = context.new_page()
-    requests: list[str] = []
-    errors: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page, requests, errors
-    context.close()
 
 
 def test_exported_page_draws_third_party_widgets_from_disk(

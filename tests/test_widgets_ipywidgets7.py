@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page
 
 from conftest import PageLog
-from libraries import SEEN, assert_clean, click_center, painted, pip_target, wait_seen
+from libraries import CANVAS, SEEN, assert_clean, click_center, painted, pip_target, wait_seen
 from support import WIDGET_TIMEOUT_MS, env_with, open_dashboard
 
 pytestmark = pytest.mark.browser
@@ -31,22 +31,14 @@ def ipywidgets7(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return pip_target(tmp_path_factory.mktemp("ipywidgets-7"), "ipywidgets==7.8.5")
 
 
+# The same canvas as test_widgets_ui's, from the release built for ipywidgets 7.
 OLD_CANVAS = (
     SEEN
     + """
 import ipycanvas
 assert ipycanvas.__version__ == "0.10.2", ipycanvas.__version__
-canvas = ipycanvas.Canvas(width=200, height=100)
-canvas_seen = seen_label("canvas")
-canvas.on_mouse_down(lambda x, y: setattr(canvas_seen, "value", f"mouse down at {x:.0f},{y:.0f}"))
-def draw(_):
-    canvas.fill_style = "red"
-    canvas.fill_rect(0, 0, 200, 100)
-paint = _w.Button(description="paint")
-paint.add_class("paint")
-paint.on_click(draw)
-_w.VBox([paint, canvas, canvas_seen])
 """
+    + CANVAS
 )
 
 

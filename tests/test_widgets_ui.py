@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from conftest import PageLog
-from libraries import SEEN, assert_clean, click_center, painted, record_clip, wait_seen
+from libraries import CANVAS, SEEN, assert_clean, click_center, painted, record_clip, wait_seen
 from support import WIDGET_TIMEOUT_MS, open_dashboard
 
 pytestmark = pytest.mark.browser
@@ -26,22 +26,6 @@ btn.on_event("click", lambda widget, event, data: setattr(vue_seen, "value", "vu
 _w.VBox([btn, vue_seen])
 """
 
-# Drawn from a callback: ipycanvas sends drawing commands as custom messages, which a page
-# that connects after the cell ran never receives (as on reloading JupyterLab); a button
-# makes the drawing a round trip of its own.
-CANVAS = """
-import ipycanvas
-canvas = ipycanvas.Canvas(width=200, height=100)
-canvas_seen = seen_label("canvas")
-canvas.on_mouse_down(lambda x, y: setattr(canvas_seen, "value", f"mouse down at {x:.0f},{y:.0f}"))
-def draw(_):
-    canvas.fill_style = "red"
-    canvas.fill_rect(0, 0, 200, 100)
-paint = _w.Button(description="paint")
-paint.add_class("paint")
-paint.on_click(draw)
-_w.VBox([paint, canvas, canvas_seen])
-"""
 
 WEBRTC = """
 import io, ipywebrtc
