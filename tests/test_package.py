@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 from playwright.sync_api import Page
+from PyInstaller.archive.readers import CArchiveReader
 
 from conftest import PageLog
 from packaged_apps import SALES_CSV, SALES_TOTAL, Build
@@ -126,6 +127,10 @@ def test_build_shows_each_stage_and_finds_the_csv(default_build: Build) -> None:
     # Trimmed: no completion engine, no Tk, no Qt in the default (system web view) build.
     for left_out in ("jedi", "parso", "tkinter", "PySide6", "panel"):
         assert not (internal / left_out).exists(), left_out
+    # Nor setuptools, whose runtime hook would import it at every start of app and kernel.
+    archive = CArchiveReader(str(default_build.executable("sales"))).toc
+    assert "pyi_rth_setuptools" not in archive, sorted(archive)
+    assert "pyi_rth_gi" in archive, sorted(archive)  # the check itself reads the hooks
     # Nothing of the build landed in the repo's recipe folder.
     leftovers = [
         p
