@@ -409,3 +409,27 @@ def test_no_display_falls_back_to_serving(tmp_path: Path, window_env: dict[str, 
         ]
     finally:
         running.close()
+
+
+@pytest.mark.parametrize(
+    ("gui", "gpu", "users", "expected"),
+    [
+        ("gtk", False, None, "1"),  # no GPU: WebKit paints on the CPU (not Mesa's software GL)
+        ("gtk", True, None, None),  # a GPU: WebKit's default renderer
+        ("gtk", False, "0", "0"),  # the user's own setting wins
+        ("qt", False, None, None),  # not WebKit's business
+    ],
+)
+def test_webkit_renderer_follows_the_gpu(
+    monkeypatch: pytest.MonkeyPatch, gui: str, gpu: bool, users: str | None, expected: str | None
+) -> None:
+    from nbapp.gui import window
+
+    variable = "WEBKIT_DISABLE_DMABUF_RENDERER"
+    monkeypatch.delenv(variable, raising=False)
+    monkeypatch.delenv("QTWEBENGINE_DISABLE_SANDBOX", raising=False)  # restored after, if set
+    if users is not None:
+        monkeypatch.setenv(variable, users)
+    monkeypatch.setattr(window, "_gpu_render_node", lambda: gpu)  # no GPU to add or remove here
+    window._prepare_environment(gui)
+    assert os.environ.get(variable) == expected

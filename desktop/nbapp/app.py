@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import signal
 import socket
@@ -168,13 +169,15 @@ class App(OwnLoop):
         startup.mark("server listening (page with the snapshot can be served)")
         # The page (with the last run's snapshot) can be served now; what runs and renders
         # cells loads meanwhile, on a thread, while the kernel starts.
-        preload = asyncio.get_running_loop().run_in_executor(None, Dashboard.preload)
+        preparing = asyncio.create_task(dashboard.prepare_early(), name="nbapp-prepare")
         try:
             await dashboard.start()  # the kernel starts now, not at first page load
             on_ready(self)
             await self._stop.wait()
-            await preload
         finally:
+            preparing.cancel()  # waiting for a page that never came; the thread part finishes
+            with contextlib.suppress(asyncio.CancelledError):
+                await preparing
             server.stop()
             await dashboard.close()
             await asyncio.wait_for(server.close_all_connections(), 5)

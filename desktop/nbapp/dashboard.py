@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import Enum
@@ -115,6 +116,8 @@ class Dashboard:
         self.notebook = notebook
         self._settings = settings
         self._renderer_made: CellRenderer | None = None
+        self._renderer_lock = threading.Lock()
+        self._page_seen = asyncio.Event()  # a page has subscribed to the events
         self._placements = place_all(notebook.node, only_tagged=settings.only_tagged)
         # BokehJS and Panel, for the page to load while the kernel imports them.
         self._front_ends = front_ends_for(imported_packages(notebook.node.cells))
@@ -153,26 +156,50 @@ class Dashboard:
 
     @property
     def _renderer(self) -> CellRenderer:
-        """nbconvert is most of what the server imports: it loads when the first cell is
-        shown (``preload`` starts it on a thread as soon as the page is being served), not
-        before the page with the last run's snapshot can go out."""
-        if self._renderer_made is None:
-            from nbapp.page.render import CellRenderer
+        """nbconvert is most of what the server imports: it loads off the event loop
+        (``prepare``, started as soon as the page can be served), not before the page with
+        the last run's snapshot can go out."""
+        return self.prepare()
 
-            self._renderer_made = CellRenderer(
-                show_tracebacks=self._settings.show_tracebacks, template=self._settings.template
-            )
-        return self._renderer_made
+    def prepare(self) -> CellRenderer:
+        """The cell renderer, made and warmed up on first call; any thread, once at a time.
 
-    @staticmethod
-    def preload() -> None:
-        """Import what running and rendering cells needs (see ``_renderer``); any thread."""
-        import nbapp.kernel.execute
-        import nbapp.page.render  # noqa: F401
+        The first rendering of a cell costs more than any later one (nbconvert compiles its
+        templates, the exporter its CSS selectors, mistune its rules): done on a dummy cell
+        here, it is not done on the event loop while the page's files are being served."""
+        with self._renderer_lock:
+            if self._renderer_made is None:
+                startup.mark("making the cell renderer")
+                import nbapp.kernel.execute  # noqa: F401  (what runs cells, needed next)
+                from nbapp.page.render import CellRenderer
+
+                renderer = CellRenderer(
+                    show_tracebacks=self._settings.show_tracebacks,
+                    template=self._settings.template,
+                )
+                renderer.warm_up(self.notebook.node.metadata)
+                self._renderer_made = renderer
+                startup.mark("cell renderer ready")
+            return self._renderer_made
+
+    async def prepare_early(self) -> None:
+        """Make the cell renderer (``prepare``) before the kernel is ready, on a thread, when
+        it costs the page nothing: at once, or, when the page opens on a snapshot, once a page
+        has asked for its events (it has the snapshot on screen). The import and the warm-up
+        hold the GIL for most of half a second, which the window's toolkit and the server
+        need to put the snapshot up first. If the kernel is ready before that, the run makes
+        the renderer itself."""
+        if self._snapshot:
+            await self._page_seen.wait()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.prepare)
+        except Exception as exc:  # a template that cannot render: the run reports it
+            log.debug("making the cell renderer early: %r", exc)
 
     # --- what pages see -------------------------------------------------------------------
     def subscribe(self) -> asyncio.Queue[Event | None]:
         """A queue primed with the page as it stands; ``None`` in it means the app is closing."""
+        self._page_seen.set()
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         queue.put_nowait({"type": "reset"})
         if self._front_ends:
@@ -411,6 +438,8 @@ class Dashboard:
 
     async def _run_cells(self, runner: CellRunner | None) -> bool:
         """Show each cell in order; False if a cell failed, timed out or lost the kernel."""
+        # Usually made already (App.serve starts it early); else on a thread, not the loop.
+        await asyncio.get_running_loop().run_in_executor(None, self.prepare)
         from nbapp.kernel.execute import Outcome
 
         position = 0

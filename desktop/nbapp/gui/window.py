@@ -282,6 +282,12 @@ def _check_location(window: Any, origin: str, home: str) -> None:
 
 # --- the window ---------------------------------------------------------------------------
 def _prepare_environment(gui: str) -> None:
+    if gui == "gtk" and not _gpu_render_node():
+        # WebKitGTK's default (DMA-BUF) renderer composites with OpenGL; with no GPU that is
+        # Mesa's software GL, slower to start and to paint than WebKit's own CPU painting,
+        # which this chooses (about 0.15 s sooner to a first paint under Xvfb). A user's own
+        # setting wins.
+        os.environ.setdefault("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
     if gui == "qt" and sys.platform.startswith("linux") and os.geteuid() == 0:
         # Chromium's sandbox refuses to run as root; quietly, since root is the user's choice.
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
@@ -291,6 +297,14 @@ def _prepare_environment(gui: str) -> None:
         # PyInstaller's runtime hook points PyGObject at typelibs inside the app; a packaged
         # app with the system's WebKitGTK carries none and must use the system's.
         del os.environ["GI_TYPELIB_PATH"]
+
+
+def _gpu_render_node() -> bool:
+    """Whether this machine has a GPU render node (Linux DRM: /dev/dri/renderD*)."""
+    try:
+        return any(Path("/dev/dri").glob("renderD*"))
+    except OSError:
+        return False
 
 
 def _quiet_pywebview() -> None:

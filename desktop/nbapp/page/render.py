@@ -11,11 +11,11 @@ from typing import Any
 import jinja2
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
-from nbformat.v4 import new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from traitlets.config import Config
 
 from nbapp.page import cdn
-from nbapp.page.layout import EXEC_TYPES, LOAD_TYPES
+from nbapp.page.layout import EXEC_TYPES, LOAD_TYPES, Placement
 from nbapp.page.template_env import ChainLoader
 from nbapp.page.templates import CELL, Template, TemplateError, builtin_template
 
@@ -118,6 +118,19 @@ class CellRenderer:
             _ = self._exporter.template  # compiled now: a broken cell.html.j2 fails the start
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{template.chain[0].describe()}: {CELL}: {exc}") from exc
+
+    def warm_up(self, metadata: NotebookNode) -> None:
+        """Render a markdown cell and a code cell with an output once, and forget them: what
+        nbconvert compiles on its first use is then ready for the notebook's own cells."""
+        placement = Placement(shown=True)
+        output = new_output("display_data", data={"text/html": "<b>1</b>", "text/plain": "1"})
+        code = new_code_cell(outputs=[output, new_output("stream", name="stdout", text="1\n")])
+        try:
+            markdown = new_markdown_cell("# nbapp *warm-up*")
+            self.render(markdown, metadata, placement.template_fields(0, "markdown"))
+            self.render(code, metadata, placement.template_fields(1, "code"))
+        except Exception as exc:  # a template's own fault shows on a real cell, not here
+            log.debug("warming up the cell renderer: %r", exc)
 
     def render(self, cell: NotebookNode, metadata: NotebookNode, place: dict[str, Any]) -> str:
         """HTML for ``cell``, placed as ``place`` says (``Placement.template_fields``); its
