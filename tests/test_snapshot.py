@@ -167,6 +167,26 @@ def test_second_run_opens_on_the_last_run_then_goes_live(
     assert not page_log.console_errors, page_log.console_errors
 
 
+def test_with_no_page_to_show_the_snapshot_the_run_still_goes_to_the_end(
+    store: Store, notebook: Callable[..., Path], serve: Callable[..., Running]
+) -> None:
+    """A run opening on a snapshot lets a page put it up before rendering cells; with no page
+    at all (a browser never opened) it renders them anyway, in order, and keeps its own."""
+    store.write("value.txt", "value: A")
+    store.write("delay.txt", "0")
+    nb = board(notebook)
+    run_once(serve, nb, store)
+    [kept] = store.snapshots()
+    store.write("value.txt", "value: B")
+    running = serve(nb, env=store.env)
+    wait_for(lambda: "value: B" in kept.read_text(), 60, "this run's snapshot, with no page")
+    events = read_events(running, state_is("done"))  # the replay of the finished page
+    cells = [e for e in events if e.get("type") == "cell"]
+    assert [e["index"] for e in cells] == [0, 1, 3, 4], cells  # cell 2 prints nothing
+    assert not any(e["snapshot"] for e in cells)
+    assert "value: B" in cells[1]["html"] and "Snap board" in cells[0]["html"]
+
+
 def test_a_failing_cell_leaves_no_stale_output(
     store: Store,
     notebook: Callable[..., Path],

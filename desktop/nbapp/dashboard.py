@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 _WATCH_SECONDS = 0.5
+# How long a run opening on a snapshot lets the page put it up before rendering cells anyway.
+PAGE_WAIT_SECONDS = 2.0
 Key = tuple[int, str]  # (cell index, region): a cell can show in several regions
 
 
@@ -183,18 +185,25 @@ class Dashboard:
             return self._renderer_made
 
     async def prepare_early(self) -> None:
-        """Make the cell renderer (``prepare``) before the kernel is ready, on a thread, when
-        it costs the page nothing: at once, or, when the page opens on a snapshot, once a page
-        has asked for its events (it has the snapshot on screen). The import and the warm-up
-        hold the GIL for most of half a second, which the window's toolkit and the server
-        need to put the snapshot up first. If the kernel is ready before that, the run makes
-        the renderer itself."""
-        if self._snapshot:
-            await self._page_seen.wait()
+        """Make the cell renderer before the kernel is ready when that costs the page nothing
+        (``renderer_ready``); a failure is the run's to report."""
         try:
-            await asyncio.get_running_loop().run_in_executor(None, self.prepare)
-        except Exception as exc:  # a template that cannot render: the run reports it
+            await self._renderer_ready()
+        except Exception as exc:  # a template that cannot render
             log.debug("making the cell renderer early: %r", exc)
+
+    async def _renderer_ready(self) -> None:
+        """``prepare`` on a thread: at once, or, when the page opens on a snapshot, once a page
+        has asked for its events (the snapshot is on its screen) or after PAGE_WAIT_SECONDS.
+        The import and the warm-up hold the GIL for most of half a second, which the window's
+        toolkit and the server need first to put the snapshot up; the live run that waits
+        meanwhile would only replace what the snapshot shows."""
+        if self._renderer_made is not None:
+            return
+        if self._snapshot:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._page_seen.wait(), PAGE_WAIT_SECONDS)
+        await asyncio.get_running_loop().run_in_executor(None, self.prepare)
 
     # --- what pages see -------------------------------------------------------------------
     def subscribe(self) -> asyncio.Queue[Event | None]:
@@ -438,35 +447,57 @@ class Dashboard:
 
     async def _run_cells(self, runner: CellRunner | None) -> bool:
         """Show each cell in order; False if a cell failed, timed out or lost the kernel."""
-        # Usually made already (App.serve starts it early); else on a thread, not the loop.
-        await asyncio.get_running_loop().run_in_executor(None, self.prepare)
         from nbapp.kernel.execute import Outcome
 
-        position = 0
-        for index, cell in enumerate(self.notebook.node.cells):
-            if cell.cell_type != "code":
-                self._show(index)
-                continue
-            if not cell.source.strip() or runner is None:
-                continue
-            position += 1
-            self._set_status(
-                Status(
-                    State.RUNNING,
-                    f"Running cell {position} of {self._total}",
-                    position,
-                    self._total,
+        # Usually made already (App.serve starts it early). While a page opening on a
+        # snapshot is still being put up, code cells run and markdown cells wait: each cell
+        # is shown, in order, once the renderer is there.
+        ready = asyncio.ensure_future(self._renderer_ready())
+        waiting: list[int] = []
+
+        async def show(index: int | None = None) -> None:
+            await ready
+            waiting.extend([] if index is None else [index])
+            for shown in waiting:
+                self._show(shown)
+            waiting.clear()
+
+        try:
+            position = 0
+            for index, cell in enumerate(self.notebook.node.cells):
+                if cell.cell_type != "code":
+                    if ready.done():
+                        await show(index)
+                    else:
+                        waiting.append(index)
+                    continue
+                if not cell.source.strip() or runner is None:
+                    continue
+                position += 1
+                self._set_status(
+                    Status(
+                        State.RUNNING,
+                        f"Running cell {position} of {self._total}",
+                        position,
+                        self._total,
+                    )
                 )
-            )
-            # In tagged mode a cell not tagged app may still make something servable: that is
-            # displayed, not the cell's result, so its result need not be rendered either.
-            result = await runner.run(index, shown=self._placements[index].shown)
-            self._show(index)
-            if result.outcome is not Outcome.OK:
-                self._end_snapshot()  # later cells did not run: their snapshots are stale
-                self._set_status(self._failure_status(result, position))
-                return False
-        return True
+                # In tagged mode a cell not tagged app may still make something servable:
+                # that is displayed, not the cell's result, so its result need not be
+                # rendered either.
+                result = await runner.run(index, shown=self._placements[index].shown)
+                await show(index)
+                if result.outcome is not Outcome.OK:
+                    self._end_snapshot()  # later cells did not run: their snapshots are stale
+                    self._set_status(self._failure_status(result, position))
+                    return False
+            await show()
+            return True
+        finally:
+            if not ready.done():
+                ready.cancel()  # the run ended first; the thread's part finishes on its own
+            elif not ready.cancelled():
+                ready.exception()  # seen: raised above, or not needed by a run that ended
 
     def _failure_status(self, result: CellResult, position: int) -> Status:
         from nbapp.kernel.execute import Outcome
