@@ -145,8 +145,9 @@ def choose_backend(preferred: str | None = None) -> str:
     if platform != "linux":
         raise NoWindowBackendError(hint)
     wanted = preferred or os.environ.get(WEBVIEW_ENV, "").strip().lower() or None
-    binding = _qt_binding()
-    if binding is not None and wanted in (None, "qt"):
+    # Looking for Qt imports PySide6's package (60 ms): not when GTK was asked for.
+    binding = _qt_binding() if wanted in (None, "qt") else None
+    if binding is not None:
         # qtpy would pick PyQt first; PySide6 is LGPL, which matters to apps users ship.
         os.environ.setdefault("QT_API", binding.lower())
         return "qt"
