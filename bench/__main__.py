@@ -12,7 +12,7 @@ from playwright.sync_api import sync_playwright
 from . import busy, packaged, panel, window
 from .cases import HERE, cases
 from .chart import draw
-from .environment import describe
+from .environment import compile_nbapp, describe
 from .page import CHROMIUM, CHROMIUM_ARGS
 from .report import markdown
 from .run import STALLED, TOOLS, TRIP_MODES, Plan, Results, run
@@ -65,6 +65,7 @@ def missing(results: Results, plan: Plan) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    compile_nbapp()
     reps = args.reps or (1 if args.quick else 5)
     moves = args.moves or (10 if args.quick else 30)
     selected = [c for c in cases(args.quick) if args.only is None or c.name in args.only]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from .environment import compile_nbapp
 from .page import CHROMIUM, CHROMIUM_ARGS, wait_loaded, watch
 from .servers import start_nbapp
 from .window import wait_done
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loads", type=int, default=25)
     parser.add_argument("--nbapp", type=Path, default=Path(sys.prefix) / "bin" / "nbapp")
     args = parser.parse_args(argv)
+    compile_nbapp()
     stamps = measure(args.nbapp, args.notebook, args.loads)
     print(
         f"{args.notebook.name}: page navigation to first output {statistics.median(stamps):.0f} ms"

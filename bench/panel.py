@@ -37,6 +37,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .cases import HERE
+from .environment import compile_nbapp
 from .page import CHROMIUM, CHROMIUM_ARGS
 from .servers import (
     NBAPP_SERVING,
@@ -426,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nbapp", type=Path, default=Path(sys.executable).with_name("nbapp"))
     parser.add_argument("--panel", type=Path, default=Path(sys.executable).with_name("panel"))
     args = parser.parse_args(argv)
+    compile_nbapp()
     cases = [c for c in CASES if c.path.exists() and (args.only is None or c.name in args.only)]
     with (
         tempfile.TemporaryDirectory(prefix="nbapp-bench-panel-") as cache,

@@ -22,6 +22,7 @@ also runs examples/demo.ipynb and saves its window.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
@@ -222,6 +223,9 @@ def main() -> None:
     parser.add_argument("--package", type=Path, help="build the bench notebook into this folder")
     parser.add_argument("--screenshot", type=Path)
     args = parser.parse_args()
+    # nbapp's bytecode caches, as pip writes them for an installed package (see
+    # bench/environment.py: compile_nbapp); without them every start compiles nbapp's source.
+    compileall.compile_dir(ROOT / "desktop" / "nbapp", quiet=1)
     server, name = start_xvfb()
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if k != "WAYLAND_DISPLAY"}
