@@ -112,7 +112,11 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
                 wait_done(server.url, _SECONDS)
                 done_s = time.time() - server.started
                 time.sleep(2)  # the window's renderer paints after the last event
-                runs.append(WindowRun(done_s, memory(server)))
+                if xvfb.poll() is not None or any("instead" in line for line in server.log):
+                    # No window after all (nbapp served for a browser): not this table's figure.
+                    runs.append(WindowRun(None, None, f"no window: Xvfb exited ({xvfb.poll()})"))
+                else:
+                    runs.append(WindowRun(done_s, memory(server)))
             except Exception as exc:  # reported, not fatal (no log: it holds the token)
                 runs.append(WindowRun(None, None, f"{type(exc).__name__}: {exc}"))
             finally:
