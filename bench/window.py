@@ -14,6 +14,7 @@ import os
 import select
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,23 +37,37 @@ def available() -> bool:
     return shutil.which("Xvfb") is not None
 
 
+# Xvfb's own messages: why it exited, when it does (seen inside full runs only, not alone).
+XVFB_LOG = Path(tempfile.gettempdir()) / "nbapp-bench-xvfb.log"
+
+
+def _xvfb_said() -> str:
+    try:
+        lines = XVFB_LOG.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    fatal = [line for line in lines if "rror" in line or "atal" in line]
+    return f": {(fatal or lines or [''])[-1].strip()}" if lines else ""
+
+
 def _xvfb() -> tuple[subprocess.Popen[bytes], str]:
     read_end, write_end = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_end),
-            "-noreset",
-            "-nolisten",
-            "tcp",
-            "-screen",
-            "0",
-            "1280x800x24",
-        ],
-        pass_fds=(write_end,),
-        stderr=subprocess.DEVNULL,
-    )
+    with XVFB_LOG.open("wb") as log:  # Popen keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write_end),
+                "-noreset",
+                "-nolisten",
+                "tcp",
+                "-screen",
+                "0",
+                "1280x800x24",
+            ],
+            pass_fds=(write_end,),
+            stderr=log,
+        )
     os.close(write_end)
     ready, _, _ = select.select([read_end], [], [], 30)
     number = os.read(read_end, 16).decode().strip() if ready else ""
@@ -103,7 +118,8 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
     try:
         for _ in range(reps):
             if xvfb.poll() is not None:
-                runs.append(WindowRun(None, None, f"Xvfb exited with {xvfb.returncode}"))
+                error = f"Xvfb exited with {xvfb.returncode}{_xvfb_said()}"
+                runs.append(WindowRun(None, None, error))
                 continue
             server = None
             try:
@@ -114,7 +130,8 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
                 time.sleep(2)  # the window's renderer paints after the last event
                 if xvfb.poll() is not None or any("instead" in line for line in server.log):
                     # No window after all (nbapp served for a browser): not this table's figure.
-                    runs.append(WindowRun(None, None, f"no window: Xvfb exited ({xvfb.poll()})"))
+                    error = f"no window: Xvfb exited ({xvfb.poll()}){_xvfb_said()}"
+                    runs.append(WindowRun(None, None, error))
                 else:
                     runs.append(WindowRun(done_s, memory(server)))
             except Exception as exc:  # reported, not fatal (no log: it holds the token)
