@@ -50,7 +50,10 @@ def _xvfb_said() -> str:
     return f": {(fatal or lines or [''])[-1].strip()}" if lines else ""
 
 
-def _xvfb() -> tuple[subprocess.Popen[bytes], str]:
+def _xvfb() -> tuple[subprocess.Popen[bytes], str, int]:
+    """Xvfb, its display and the read end of its -displayfd pipe, which must stay open while
+    it runs: Xvfb writes the number and its newline in two writes, and a pipe closed between
+    them (or on a later reset) is a fatal error for it ("Cannot write display number")."""
     read_end, write_end = os.pipe()
     with XVFB_LOG.open("wb") as log:  # Popen keeps its own copy of the descriptor
         proc = subprocess.Popen(
@@ -71,11 +74,11 @@ def _xvfb() -> tuple[subprocess.Popen[bytes], str]:
     os.close(write_end)
     ready, _, _ = select.select([read_end], [], [], 30)
     number = os.read(read_end, 16).decode().strip() if ready else ""
-    os.close(read_end)
     if not number:
+        os.close(read_end)
         proc.kill()
         raise RuntimeError("Xvfb did not start")
-    return proc, f":{number}"
+    return proc, f":{number}", read_end
 
 
 def _done_in_stream(port: int, token: str, timeout: float) -> bool:
@@ -112,7 +115,7 @@ def wait_done(url: str, timeout: float) -> None:
 
 def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
     runs = []
-    xvfb, display = _xvfb()
+    xvfb, display, pipe = _xvfb()
     env = {**os.environ, "DISPLAY": display, "QTWEBENGINE_DISABLE_SANDBOX": "1"}
     env.pop("WAYLAND_DISPLAY", None)
     try:
@@ -143,6 +146,7 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
         xvfb.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             xvfb.wait(10)
+        os.close(pipe)
     return runs
 
 
