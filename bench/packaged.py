@@ -117,8 +117,9 @@ def _range(values: list[float], digits: int) -> str:
 
 def table(builds: list[Build], notebook: str) -> list[str]:
     lines = [
-        f"`nbapp package {notebook}` with default options (Qt window support included; the"
-        " build time includes the build's own discovery run and smoke test). The folder is"
+        f"`nbapp package {notebook}` with default options (on Linux the window is the system's"
+        " WebKitGTK: the app carries PyGObject, not a web view; the build time includes the"
+        " build's own discovery run and smoke test). The folder is"
         " built first with empty caches (a first build); the onefile build after it reuses"
         " those caches. The built app is started as `APP --no-window --port 0` and opened in"
         " Chromium like the rows above.",
