@@ -116,7 +116,9 @@ def wait_done(url: str, timeout: float) -> None:
 def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
     runs = []
     xvfb, display, pipe = _xvfb()
-    env = {**os.environ, "DISPLAY": display, "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+    # Qt WebEngine, whose helper processes the table counts (bench/window_start.py has both).
+    env = {**os.environ, "NBAPP_WEBVIEW": "qt", "DISPLAY": display}
+    env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
     env.pop("WAYLAND_DISPLAY", None)
     try:
         for _ in range(reps):

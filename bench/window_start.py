@@ -240,7 +240,7 @@ def main() -> None:
             print(f"load average before: {os.getloadavg()}")
             run = [NBAPP, "run", "--port", "0", str(notebook)]
             unfrozen: dict[str, list[tuple[float, float, float]]] = {}
-            for webview in ("qt", "gtk"):  # the venv's nbapp has both; Qt is its default
+            for webview in ("qt", "gtk"):  # the venv's nbapp has both; WebKitGTK is its default
                 view = {**env, "NBAPP_WEBVIEW": webview}
                 one_run(view, run, conn)  # warms the OS file cache and leaves a snapshot
                 runs = [one_run(view, run, conn) for _ in range(args.runs)]

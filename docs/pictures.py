@@ -109,6 +109,7 @@ def menu() -> None:
     with private_display() as screen, tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "DISPLAY": screen, "XDG_STATE_HOME": home, "XDG_CACHE_HOME": home}
         env["XDG_RUNTIME_DIR"] = home
+        env["NBAPP_WEBVIEW"] = "qt"  # the window whose menu has the shortcuts shown
         notebook = ROOT / "examples" / "demo.ipynb"
         proc = subprocess.Popen([NBAPP, "run", str(notebook)], stdout=subprocess.PIPE, env=env)
 

@@ -59,6 +59,7 @@ def app_env(tmp_path: Path, xvfb: str) -> Iterator[dict[str, str]]:
     runtime = tempfile.mkdtemp(prefix="nbrt-")
     env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "BROWSER")}
     env.update(
+        NBAPP_WEBVIEW="qt",  # the window whose menu, shortcuts and PDF these tests drive
         DISPLAY=xvfb,
         XDG_STATE_HOME=str(tmp_path / "state"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),

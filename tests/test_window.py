@@ -6,6 +6,7 @@ screen's pixels, and closes it the way a window manager does (WM_DELETE_WINDOW).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -116,9 +117,13 @@ def box_of(image: Image.Image, colour: tuple[int, int, int]) -> tuple[int, int, 
 
 @pytest.fixture
 def window_env(tmp_path: Path, xvfb: str) -> dict[str, str]:
-    """The display, and XDG dirs of our own so logs and remembered sizes stay in tmp_path."""
+    """The display, and XDG dirs of our own so logs and remembered sizes stay in tmp_path.
+
+    The Qt window: these tests drive its dialogs, which differ from WebKitGTK's; the default
+    web view (WebKitGTK where it can be used) is tested where it is named."""
     env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "BROWSER")}
     env.update(
+        NBAPP_WEBVIEW="qt",
         DISPLAY=xvfb,
         XDG_STATE_HOME=str(tmp_path / "state"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
@@ -166,9 +171,29 @@ def _kernel_and_runtime(app: Windowed) -> tuple[list[psutil.Process], Path]:
     return kernels, kernel_runtime_dir(kernels[0])
 
 
+# The process each web view draws pages in: the system's WebKitGTK is the default where it can
+# be used (this environment has PyGObject and gir1.2-webkit2-4.1), Qt WebEngine when asked for.
+WEB_PROCESS = {"default": "WebKitWebProcess", "qt": "QtWebEngineProcess"}
+
+
+def _web_processes(app: Windowed) -> list[str]:
+    found = []
+    for child in psutil.Process(app.proc.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            found.append(" ".join(child.cmdline()))
+    return found
+
+
+@pytest.mark.parametrize("webview", ["default", "qt"])
 def test_window_shows_output_then_closes_cleanly(
-    tmp_path: Path, open_window: Callable[..., Windowed], window_env: dict[str, str]
+    tmp_path: Path,
+    open_window: Callable[..., Windowed],
+    window_env: dict[str, str],
+    webview: str,
 ) -> None:
+    env = dict(window_env)
+    if webview == "default":
+        del env["NBAPP_WEBVIEW"]
     nb = write_notebook(
         tmp_path / "board.ipynb",
         [
@@ -178,7 +203,7 @@ def test_window_shows_output_then_closes_cleanly(
             "import os\nos.write(2, b'kernel native chatter\\n')",
         ],
     )
-    app = open_window(nb)
+    app = open_window(nb, env=env)
     window = app.find_window("Magenta Board")  # title from the first heading
     kernels, runtime = _kernel_and_runtime(app)
     read_events(app.running, state_is("done"))
@@ -189,6 +214,8 @@ def test_window_shows_output_then_closes_cleanly(
 
     shot = wait_for(magenta_shown, 30, "the cell's magenta block on screen")
     assert count_colour(shot, MAGENTA) <= 600 * 300 * 1.05  # the block, not a magenta screen
+    drawn_by = _web_processes(app)
+    assert any(WEB_PROCESS[webview] in command for command in drawn_by), drawn_by
     app.close_window(window)
     _assert_clean_exit(app, kernels, runtime)
     # A windowed app has no console: Qt's and the kernel's chatter went to the log file,
@@ -348,6 +375,45 @@ def test_file_upload_through_the_native_file_dialog(
     assert received.read_bytes() == upload.read_bytes()
     app.close_window(window)
     assert app.proc.wait(30) == 0
+
+
+CHOOSE = """
+import sys
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name in sys.argv[1:]:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+sys.meta_path.insert(0, Blocker())
+from nbapp.gui.window import choose_backend
+print(choose_backend())
+"""
+
+
+@pytest.mark.parametrize(
+    ("asked", "missing", "chosen"),
+    [
+        (None, [], "gtk"),  # the system's web view first, as pywebview prefers on Linux
+        (None, ["gi"], "qt"),  # without PyGObject: Qt WebEngine, nbapp's own dependency
+        ("qt", [], "qt"),
+        ("gtk", ["qtpy"], "gtk"),
+    ],
+)
+def test_the_default_web_view_is_the_systems(
+    asked: str | None, missing: list[str], chosen: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NBAPP_WEBVIEW"}
+    if asked:
+        env["NBAPP_WEBVIEW"] = asked
+    done = subprocess.run(
+        [sys.executable, "-c", CHOOSE, *missing],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == chosen
 
 
 # --- when there can be no window ---------------------------------------------------------------

@@ -113,14 +113,18 @@ def gtk_missing() -> str | None:
     """Why the system's WebKitGTK cannot be used through PyGObject here, or None if it can."""
     if not _installed("gi"):
         return "PyGObject is not installed (pip install 'nbapp[gtk]')"
-    for folder in (
-        "/usr/lib/x86_64-linux-gnu",
-        "/usr/lib/aarch64-linux-gnu",
-        "/usr/lib64",
-        "/usr/lib",
-    ):
-        if Path(folder, "girepository-1.0", "WebKit2-4.1.typelib").is_file():
-            return None
+    own = [Path(p) for p in os.environ.get("GI_TYPELIB_PATH", "").split(os.pathsep) if p]
+    system = [
+        Path(folder, "girepository-1.0")
+        for folder in (
+            "/usr/lib/x86_64-linux-gnu",
+            "/usr/lib/aarch64-linux-gnu",
+            "/usr/lib64",
+            "/usr/lib",
+        )
+    ]
+    if any((folder / "WebKit2-4.1.typelib").is_file() for folder in own + system):
+        return None
     return (
         "WebKitGTK's introspection data is missing (Debian/Ubuntu: apt install gir1.2-webkit2-4.1)"
     )
@@ -129,10 +133,13 @@ def gtk_missing() -> str | None:
 def choose_backend(preferred: str | None = None) -> str:
     """The pywebview GUI to use, or NoWindowBackendError naming what to install.
 
-    On Linux: ``preferred`` (or $NBAPP_WEBVIEW), else Qt WebEngine when PySide6 is installed
-    (nbapp's own dependency there: it needs nothing from the system), else the system's
-    WebKitGTK. A packaged app carries only the one it was built with, so it finds that one.
-    Checked without importing the toolkit, so that a missing backend fails before a kernel starts.
+    On Linux: ``preferred`` (or $NBAPP_WEBVIEW), else the system's WebKitGTK when it can be
+    used (PyGObject, ``pip install 'nbapp[gtk]'``, and WebKitGTK's introspection data): the
+    system's web view, as pywebview itself prefers on Linux and as the default packaged app
+    uses, so that ``nbapp run`` shows what the app will show. Else Qt WebEngine (PySide6,
+    nbapp's own dependency there: it needs nothing from the system). A packaged app carries
+    only the one it was built with, so it finds that one. Checked without importing the
+    toolkit, so that a missing backend fails before a kernel starts.
     """
     platform = "linux" if sys.platform.startswith("linux") else sys.platform
     hint = _INSTALL_HINTS.get(platform, "pip install pywebview")
@@ -145,6 +152,8 @@ def choose_backend(preferred: str | None = None) -> str:
     if platform != "linux":
         raise NoWindowBackendError(hint)
     wanted = preferred or os.environ.get(WEBVIEW_ENV, "").strip().lower() or None
+    if wanted in (None, "gtk") and gtk_missing() is None:
+        return "gtk"
     # Looking for Qt imports PySide6's package (60 ms): not when GTK was asked for.
     binding = _qt_binding() if wanted in (None, "qt") else None
     if binding is not None:
