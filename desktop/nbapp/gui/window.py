@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _STRAY_THREAD_SECONDS = 3.0
+_SETTLE_SECONDS = 5.0  # a SIGTERM waits at most this for the page to load
 
 # What to install per platform, in the words a user can paste into a terminal.
 _INSTALL_HINTS = {
@@ -353,10 +354,7 @@ def _show(app: Hosted, gui: str, server: _ServerThread, features: WindowFeatures
 
     def close(signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: closing the window", signum)
-        if window.events.shown.is_set():
-            window.destroy()
-        else:
-            window.events.shown += window.destroy
+        _destroy_when_settled(window)
 
     window.events.before_show += on_before_show
     features.attach(window, f"{origin}/")  # menu, single instance, geometry
@@ -372,6 +370,36 @@ def _show(app: Hosted, gui: str, server: _ServerThread, features: WindowFeatures
         icon=str(icon) if icon else None,
         menu=features.pywebview_menu(),
     )
+
+
+def _destroy_when_settled(window: Any) -> None:
+    """Close ``window`` once it has shown and its page has loaded, or after
+    ``_SETTLE_SECONDS`` if that never happens. Qt WebEngine now and then crashed (SIGSEGV in
+    its event loop) when a SIGTERM closed the window while its first page was still loading."""
+    once = threading.Lock()
+    seen: set[str] = set()
+
+    def destroy() -> None:
+        if once.acquire(blocking=False):
+            window.destroy()
+
+    def reached(name: str) -> Callable[[], None]:
+        # pywebview runs an event's handlers before the event reads as set: note it here.
+        def handler() -> None:
+            seen.add(name)
+            if seen >= {"shown", "loaded"}:
+                destroy()
+
+        return handler
+
+    for name in ("shown", "loaded"):
+        event = getattr(window.events, name)
+        event += reached(name)
+        if event.is_set():
+            reached(name)()
+    late = threading.Timer(_SETTLE_SECONDS, destroy)
+    late.daemon = True
+    late.start()
 
 
 def run_in_window(
