@@ -24,6 +24,7 @@ from .servers import NBAPP_SERVING, Memory, memory, start_process
 from .stats import summarize
 
 _SECONDS = 120.0
+SCREEN = (1280, 800)
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,30 @@ def _xvfb_said() -> str:
     return f": {(fatal or lines or [''])[-1].strip()}" if lines else ""
 
 
-def _xvfb() -> tuple[subprocess.Popen[bytes], str, int]:
-    """Xvfb, its display and the read end of its -displayfd pipe, which must stay open while
-    it runs: Xvfb writes the number and its newline in two writes, and a pipe closed between
-    them (or on a later reset) is a fatal error for it ("Cannot write display number")."""
+@dataclass
+class Xvfb:
+    """A private X server, its display, and the read end of its -displayfd pipe, which must
+    stay open while it runs: Xvfb writes the number and its newline in two writes, and a pipe
+    closed between them (or on a later reset) is a fatal error for it ("Cannot write display
+    number")."""
+
+    proc: subprocess.Popen[bytes]
+    display: str
+    pipe: int
+
+    def exited(self) -> str:
+        """Empty while it runs; else its exit status and its last error."""
+        return "" if self.proc.poll() is None else f"{self.proc.returncode}{_xvfb_said()}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
+        os.close(self.pipe)
+
+
+def start_xvfb() -> Xvfb:
+    """A private Xvfb (1280x800), its own messages in XVFB_LOG; also bench/window_start.py's."""
     read_end, write_end = os.pipe()
     with XVFB_LOG.open("wb") as log:  # Popen keeps its own copy of the descriptor
         proc = subprocess.Popen(
@@ -66,7 +87,7 @@ def _xvfb() -> tuple[subprocess.Popen[bytes], str, int]:
                 "tcp",
                 "-screen",
                 "0",
-                "1280x800x24",
+                f"{SCREEN[0]}x{SCREEN[1]}x24",
             ],
             pass_fds=(write_end,),
             stderr=log,
@@ -78,7 +99,7 @@ def _xvfb() -> tuple[subprocess.Popen[bytes], str, int]:
         os.close(read_end)
         proc.kill()
         raise RuntimeError("Xvfb did not start")
-    return proc, f":{number}", read_end
+    return Xvfb(proc, f":{number}", read_end)
 
 
 def _done_in_stream(port: int, token: str, timeout: float) -> bool:
@@ -115,16 +136,15 @@ def wait_done(url: str, timeout: float) -> None:
 
 def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
     runs = []
-    xvfb, display, pipe = _xvfb()
+    xvfb = start_xvfb()
     # Qt WebEngine, whose helper processes the table counts (bench/window_start.py has both).
-    env = {**os.environ, "NBAPP_WEBVIEW": "qt", "DISPLAY": display}
+    env = {**os.environ, "NBAPP_WEBVIEW": "qt", "DISPLAY": xvfb.display}
     env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
     env.pop("WAYLAND_DISPLAY", None)
     try:
         for _ in range(reps):
-            if xvfb.poll() is not None:
-                error = f"Xvfb exited with {xvfb.returncode}{_xvfb_said()}"
-                runs.append(WindowRun(None, None, error))
+            if xvfb.exited():
+                runs.append(WindowRun(None, None, f"Xvfb exited with {xvfb.exited()}"))
                 continue
             server = None
             try:
@@ -133,9 +153,9 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
                 wait_done(server.url, _SECONDS)
                 done_s = time.time() - server.started
                 time.sleep(2)  # the window's renderer paints after the last event
-                if xvfb.poll() is not None or any("instead" in line for line in server.log):
+                if xvfb.exited() or any("instead" in line for line in server.log):
                     # No window after all (nbapp served for a browser): not this table's figure.
-                    error = f"no window: Xvfb exited ({xvfb.poll()}){_xvfb_said()}"
+                    error = f"no window: Xvfb exited ({xvfb.exited() or 'running'})"
                     runs.append(WindowRun(None, None, error))
                 else:
                     runs.append(WindowRun(done_s, memory(server)))
@@ -145,10 +165,7 @@ def measure(nbapp: Path, notebook: Path, reps: int) -> list[WindowRun]:
                 if server is not None:
                     server.stop()
     finally:
-        xvfb.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            xvfb.wait(10)
-        os.close(pipe)
+        xvfb.stop()
     return runs
 
 

@@ -22,11 +22,9 @@ also runs examples/demo.ipynb and saves its window.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
 import re
-import select
 import statistics
 import subprocess
 import sys
@@ -37,29 +35,16 @@ from pathlib import Path
 from PIL import Image
 from Xlib import X, display
 
+if __package__ in (None, ""):  # run as a file (bench/window_start.py): bench is importable too
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.environment import compile_nbapp
+from bench.window import SCREEN, start_xvfb
+
 ROOT = Path(__file__).resolve().parent.parent
 NBAPP = str(Path(sys.executable).with_name("nbapp"))  # the nbapp of the running venv
 MAGENTA = (255, 0, 255)
 SLEEP_SECONDS = 3
 SERVING = re.compile(r"^nbapp: serving .* at (http://\S+)$")
-SCREEN = (1280, 800)
-
-
-def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-noreset", "-nolisten", "tcp",
-         "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"],
-        pass_fds=(write_end,),
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    os.close(write_end)
-    ready, _, _ = select.select([read_end], [], [], 30)
-    number = os.read(read_end, 16).decode().strip() if ready else ""
-    if not number:
-        server.kill()
-        sys.exit("Xvfb did not start")
-    return server, f":{number}"
 
 
 def grab(conn: display.Display) -> Image.Image:
@@ -223,10 +208,9 @@ def main() -> None:
     parser.add_argument("--package", type=Path, help="build the bench notebook into this folder")
     parser.add_argument("--screenshot", type=Path)
     args = parser.parse_args()
-    # nbapp's bytecode caches, as pip writes them for an installed package (see
-    # bench/environment.py: compile_nbapp); without them every start compiles nbapp's source.
-    compileall.compile_dir(ROOT / "desktop" / "nbapp", quiet=1)
-    server, name = start_xvfb()
+    compile_nbapp()
+    xvfb = start_xvfb()
+    name = xvfb.display
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if k != "WAYLAND_DISPLAY"}
         env.update(DISPLAY=name, XDG_STATE_HOME=f"{tmp}/state", XDG_CACHE_HOME=f"{tmp}/cache")
@@ -265,8 +249,7 @@ def main() -> None:
                 screenshot(env, conn, args.screenshot)
         finally:
             conn.close()
-            server.terminate()
-            server.wait(10)
+            xvfb.stop()
 
 
 if __name__ == "__main__":

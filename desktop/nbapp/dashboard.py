@@ -455,21 +455,19 @@ class Dashboard:
         ready = asyncio.ensure_future(self._renderer_ready())
         waiting: list[int] = []
 
-        async def show(index: int | None = None) -> None:
+        async def show_waiting() -> None:
             await ready
-            waiting.extend([] if index is None else [index])
-            for shown in waiting:
-                self._show(shown)
+            for index in waiting:
+                self._show(index)
             waiting.clear()
 
         try:
             position = 0
             for index, cell in enumerate(self.notebook.node.cells):
                 if cell.cell_type != "code":
+                    waiting.append(index)
                     if ready.done():
-                        await show(index)
-                    else:
-                        waiting.append(index)
+                        await show_waiting()
                     continue
                 if not cell.source.strip() or runner is None:
                     continue
@@ -486,12 +484,13 @@ class Dashboard:
                 # that is displayed, not the cell's result, so its result need not be
                 # rendered either.
                 result = await runner.run(index, shown=self._placements[index].shown)
-                await show(index)
+                waiting.append(index)
+                await show_waiting()
                 if result.outcome is not Outcome.OK:
                     self._end_snapshot()  # later cells did not run: their snapshots are stale
                     self._set_status(self._failure_status(result, position))
                     return False
-            await show()
+            await show_waiting()
             return True
         finally:
             if not ready.done():
