@@ -454,6 +454,23 @@ def test_no_backend_is_one_clear_line_and_exit_2(
     assert list(scratch.iterdir()) == []  # no kernel was started
 
 
+def test_an_unknown_web_view_is_one_clear_line_and_exit_2(
+    tmp_path: Path, window_env: dict[str, str]
+) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
+    result = subprocess.run(
+        [NBAPP, "run", str(nb)],
+        env={**window_env, "NBAPP_WEBVIEW": "webkit"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == "nbapp: error: NBAPP_WEBVIEW=webkit: expected qt or gtk\n"
+
+
 def test_no_display_falls_back_to_serving(tmp_path: Path, window_env: dict[str, str]) -> None:
     nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
     env = {k: v for k, v in window_env.items() if k != "DISPLAY"}

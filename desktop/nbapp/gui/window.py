@@ -153,6 +153,8 @@ def choose_backend(preferred: str | None = None) -> str:
     if platform != "linux":
         raise NoWindowBackendError(hint)
     wanted = preferred or os.environ.get(WEBVIEW_ENV, "").strip().lower() or None
+    if wanted not in (None, "qt", "gtk"):
+        raise UsageError(f"{WEBVIEW_ENV}={wanted}: expected qt or gtk")
     if wanted in (None, "gtk") and gtk_missing() is None:
         return "gtk"
     # Looking for Qt imports PySide6's package (60 ms): not when GTK was asked for.
