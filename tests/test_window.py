@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,6 +238,31 @@ def test_sigterm_closes_the_window_and_exits_0(
     read_events(app.running, state_is("done"))
     app.proc.send_signal(signal.SIGTERM)
     _assert_clean_exit(app, kernels, runtime)
+
+
+@pytest.mark.parametrize("webview", ["default", "qt"])
+def test_repeated_sigterm_closes_the_window_once(
+    tmp_path: Path,
+    open_window: Callable[..., Windowed],
+    window_env: dict[str, str],
+    webview: str,
+) -> None:
+    """A SIGTERM from a service manager and another from the user (or a process group): one
+    close, exit 0, nothing on stderr."""
+    env = dict(window_env)
+    if webview == "default":
+        del env["NBAPP_WEBVIEW"]
+    nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"], metadata={"nbapp": {"title": "Twice"}})
+    app = open_window(nb, env=env)
+    app.find_window("Twice")
+    kernels, runtime = _kernel_and_runtime(app)
+    read_events(app.running, state_is("done"))
+    for _ in range(3):
+        app.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.02)  # apart: signals sent at once reach Python's handler as one
+    _assert_clean_exit(app, kernels, runtime)
+    app.running.stderr_reader.join(10)  # type: ignore[union-attr]
+    assert app.running.stderr == ""
 
 
 def test_size_from_metadata_then_remembered(

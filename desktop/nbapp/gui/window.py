@@ -354,9 +354,13 @@ def _show(app: Hosted, gui: str, server: _ServerThread, features: WindowFeatures
         signal.signal(signal.SIGTERM, close)
         signal.signal(signal.SIGINT, close)
 
+    closing = threading.Event()
+
     def close(signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: closing the window", signum)
-        _destroy_when_settled(window)
+        if not closing.is_set():  # once: a second destroy is an error in pywebview's GTK
+            closing.set()
+            _destroy_when_settled(window)
 
     window.events.before_show += on_before_show
     features.attach(window, f"{origin}/")  # menu, single instance, geometry
