@@ -185,16 +185,24 @@ def _web_processes(app: Windowed) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("webview", ["default", "qt"])
+@pytest.fixture(params=["default", "qt"])
+def each_web_view(
+    request: pytest.FixtureRequest, window_env: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    """Both web views, the default (WebKitGTK here) and Qt: its name, and the env picking it."""
+    env = dict(window_env)
+    if request.param == "default":
+        del env["NBAPP_WEBVIEW"]
+    return request.param, env
+
+
 def test_window_shows_output_then_closes_cleanly(
     tmp_path: Path,
     open_window: Callable[..., Windowed],
     window_env: dict[str, str],
-    webview: str,
+    each_web_view: tuple[str, dict[str, str]],
 ) -> None:
-    env = dict(window_env)
-    if webview == "default":
-        del env["NBAPP_WEBVIEW"]
+    webview, env = each_web_view
     nb = write_notebook(
         tmp_path / "board.ipynb",
         [
@@ -240,18 +248,14 @@ def test_sigterm_closes_the_window_and_exits_0(
     _assert_clean_exit(app, kernels, runtime)
 
 
-@pytest.mark.parametrize("webview", ["default", "qt"])
 def test_repeated_sigterm_closes_the_window_once(
     tmp_path: Path,
     open_window: Callable[..., Windowed],
-    window_env: dict[str, str],
-    webview: str,
+    each_web_view: tuple[str, dict[str, str]],
 ) -> None:
     """A SIGTERM from a service manager and another from the user (or a process group): one
     close, exit 0, nothing on stderr."""
-    env = dict(window_env)
-    if webview == "default":
-        del env["NBAPP_WEBVIEW"]
+    _, env = each_web_view
     nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"], metadata={"nbapp": {"title": "Twice"}})
     app = open_window(nb, env=env)
     app.find_window("Twice")
